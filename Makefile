@@ -1,0 +1,44 @@
+# DIRS — the two commands a fresh machine needs:
+#   make reproduce   create .venv, install, run the whole workflow (snakemake --cores 8)
+#   make test        create .venv, install with test extras, run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CORES  ?= 8
+
+.PHONY: reproduce test smoke lint bench report mlflow-ui clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# pip is quiet; its full log goes to .venv/pip.log (printed if the install fails)
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing DIRS into $(VENV) (log: $(VENV)/pip.log)"
+	@$(BIN)/python -m pip install --upgrade pip >$(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
+	@$(BIN)/python -m pip install -e ".[test]" >>$(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
+	@touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+smoke: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --config profile=smoke
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+bench: $(STAMP)
+	$(BIN)/python -m dirs.bench oracle
+
+report: $(STAMP)
+	$(BIN)/snakemake --report results/report.html
+
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow server --backend-store-uri sqlite:///results/mlflow/mlflow.db --port 5000
+
+clean:
+	rm -rf data results .snakemake

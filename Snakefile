@@ -1,0 +1,22 @@
+# DIRS: the experiment workflow. Thin by design: every stage lives in workflow/rules/*.smk, every
+# rule calls one dirs function through workflow/scripts/*.py. See README.md.
+#   snakemake --cores 8                           # the paper profile (default)
+#   snakemake --cores 8 --config profile=smoke    # tiny sizes (CI)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "workflow/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/tracking.smk"
+include: "workflow/rules/scenarios.smk"
+include: "workflow/rules/heuristics.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.heuristics.input,

@@ -1,0 +1,231 @@
+"""Structured configuration (Hydra + OmegaConf dataclasses).
+
+``conf/`` holds the YAML files (one group per concern: ``scenario/``, ``profile/``, …); the
+dataclasses below are their schema, registered in Hydra's ConfigStore as ``config_schema``, so a
+wrong type or an unknown enum value fails at compose time and names the key.
+
+Stable override keys: ``scenario=<name>``, ``scenario.num_iotds``, ``scenario.num_servers``,
+``scenario.placement``, ``seed``, ``profile=<paper|smoke>``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+from dirs.system.params import ParameterError, SystemParams
+from dirs.system.scenario import Placement, ServerPlacement
+
+
+@dataclass
+class ScenarioConfig:
+    """One MEC deployment and its channel samples (paper §V; DESIGN §1)."""
+
+    name: str = MISSING
+    """Scenario name; also the instance name used in data/ and results/ paths."""
+    num_iotds: int = MISSING
+    """N: number of IoT devices."""
+    num_servers: int = MISSING
+    """M: number of MEC servers."""
+    placement: Placement = Placement.uniform
+    """IoTD placement: uniform | gaussian | levy (clipped to the area)."""
+    server_placement: ServerPlacement = ServerPlacement.kmeans
+    """Server placement: fixed (server_positions) | kmeans (centroids of the IoTDs)."""
+    server_positions: Optional[list[list[float]]] = None
+    """(x, y) in metres per server, for server_placement=fixed."""
+    area_m: float = 50.0
+    """Side of the square area in metres."""
+    num_train: int = 3000
+    """Channel samples for training (T_DRL)."""
+    num_test: int = 500
+    """Held-out channel samples every method is evaluated on."""
+    # --- system parameters (paper Table I); names as in dirs.system.SystemParams
+    data_bits: float = 8e5
+    cpu_cycles: float = 1e9
+    bandwidth_hz: float = 1e6
+    local_cpu_hz: float = 1e9
+    max_power_w: float = 1.5
+    noise_w: float = 1e-12
+    kappa: float = 1e-27
+    nu: float = 3.0
+    beta0: float = 1e-3
+    mec_cpu_hz: float = 15e9
+    phi_t: float = 1.0
+    phi_e: float = 1.0
+
+
+@dataclass
+class ProfileConfig:
+    """Sizes of a whole pipeline run: ``paper`` (default) or ``smoke`` (tiny, for CI)."""
+
+    name: str = "paper"
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """Seeds every experiment is repeated over (mean ± 95% CI)."""
+    scenarios: list[str] = field(default_factory=lambda: ["medium", "large", "xlarge"])
+    """Scenario configs (conf/scenario/<name>.yaml) the heuristics stage is built for."""
+
+
+@dataclass
+class PathsConfig:
+    data_dir: str = "data"
+    results_dir: str = "results"
+
+
+@dataclass
+class TrackingConfig:
+    enabled: bool = True
+    """Log runs to MLflow (``MLFLOW_TRACKING_URI`` overrides the default SQLite store)."""
+    experiment: str = "dirs"
+    """MLflow experiment name (the profile name is appended: dirs-paper, dirs-smoke)."""
+    flush_seconds: float = 30.0
+    """Buffered metrics are written at most this often (and at the end of a stage)."""
+
+
+@dataclass
+class EvaluationConfig:
+    timing_samples: int = 50
+    """Samples timed one at a time (batch 1) for the decision-time column."""
+    heuristics: list[str] = field(default_factory=lambda: ["local", "remote", "random", "greedy"])
+
+
+@dataclass
+class Config:
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    profile: ProfileConfig = field(default_factory=ProfileConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    seed: int = 0
+    """Seed of the scenario (positions), channel samples and every randomised method."""
+
+
+_REGISTERED = False
+
+
+def register_configs() -> None:
+    """Register the schema in Hydra's ConfigStore (idempotent)."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="config_schema", node=Config)
+    _REGISTERED = True
+
+
+def config_dir() -> Path:
+    """The ``conf/`` directory: ``$DIRS_CONF_DIR``, else ``./conf``, else the repository's."""
+    env = os.environ.get("DIRS_CONF_DIR")
+    if env:
+        path = Path(env)
+    elif (Path.cwd() / "conf" / "config.yaml").is_file():
+        path = Path.cwd() / "conf"  # a workflow copy runs with its own conf/
+    else:
+        path = Path(__file__).resolve().parent.parent / "conf"
+    if not (path / "config.yaml").is_file():
+        raise FileNotFoundError(f"config directory {path} has no config.yaml (set DIRS_CONF_DIR)")
+    return path
+
+
+def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -> DictConfig:
+    """Compose ``conf/config.yaml`` with Hydra ``overrides`` into a validated config.
+
+    Raises :class:`ParameterError` naming the key for a wrong type, an unknown group option or a
+    physically invalid value.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_configs()
+    conf = Path(conf_dir) if conf_dir else config_dir()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(conf.resolve()), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides))
+    except (HydraException, OmegaConfBaseException) as exc:
+        detail = f"{exc}"
+        if exc.__cause__ is not None:
+            detail += f": {exc.__cause__}"
+        raise ParameterError(f"configuration error: {detail}") from None
+    finally:
+        GlobalHydra.instance().clear()
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: DictConfig) -> None:
+    """Physical and structural checks beyond types (positive sizes, valid parameters)."""
+    sc = cfg.scenario
+    for key in ("num_iotds", "num_servers", "num_train", "num_test"):
+        if sc[key] < 1:
+            raise ParameterError(f"scenario.{key}: must be >= 1, got {sc[key]}")
+    if not sc.area_m > 0:
+        raise ParameterError(f"scenario.area_m: must be > 0, got {sc.area_m}")
+    if ServerPlacement(sc.server_placement) is ServerPlacement.kmeans and sc.num_servers > sc.num_iotds:
+        raise ParameterError(
+            f"scenario.num_servers: k-means server placement needs num_servers <= num_iotds, "
+            f"got num_servers={sc.num_servers} > num_iotds={sc.num_iotds}"
+        )
+    if ServerPlacement(sc.server_placement) is ServerPlacement.fixed:
+        pos = sc.server_positions
+        if pos is None or len(pos) != sc.num_servers:
+            raise ParameterError(
+                f"scenario.server_positions: server_placement=fixed needs num_servers={sc.num_servers} "
+                f"(x, y) pairs, got {None if pos is None else len(pos)}"
+            )
+    try:
+        system_params(cfg)
+    except ParameterError as exc:
+        raise ParameterError(f"scenario.{exc}") from None
+    if not cfg.profile.seeds:
+        raise ParameterError("profile.seeds: needs at least one seed")
+
+
+def system_params(cfg: DictConfig) -> SystemParams:
+    """The :class:`SystemParams` of the configured scenario."""
+    sc = cfg.scenario
+    names = [f for f in SystemParams.__dataclass_fields__]
+    return SystemParams(**{n: sc[n] for n in names})
+
+
+def to_container(cfg: DictConfig) -> dict[str, Any]:
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]
+
+
+def save_frozen(cfg: DictConfig, path: str | Path) -> None:
+    """Write the resolved config as plain YAML (atomically)."""
+    from dirs.common import write_text_atomic
+
+    write_text_atomic(path, OmegaConf.to_yaml(OmegaConf.create(to_container(cfg))))
+
+
+def load_frozen(path: str | Path) -> DictConfig:
+    """Read a frozen config back, re-validated against the schema."""
+    register_configs()
+    schema = OmegaConf.structured(Config)
+    try:
+        cfg = OmegaConf.merge(schema, OmegaConf.load(path))
+    except Exception as exc:  # OmegaConf raises several types; report them uniformly
+        raise ParameterError(f"{path}: invalid frozen config: {exc}") from None
+    validate(cfg)
+    return cfg  # type: ignore[return-value]
+
+
+def flatten(cfg: DictConfig | dict, prefix: str = "") -> dict[str, Any]:
+    """Flatten a config to ``{"a.b.c": value}`` (for MLflow params)."""
+    data = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out

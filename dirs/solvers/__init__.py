@@ -1,0 +1,1 @@
+"""Decision-space solvers: exact optimum, heuristics, local search (and Lévy flight, PSO, DE)."""

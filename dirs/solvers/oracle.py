@@ -1,0 +1,147 @@
+"""Exact optimum of the offloading problem (DESIGN §3) and bounds for heterogeneous tasks.
+
+With identical task sizes the objective is Σ_i c_{i,a_i} + Σ_j φT F n_j² / F_j^max.  The congestion
+term is convex in n_j, so the k-th IoTD on server j adds φT F (2k − 1) / F_j^max: every server gets
+"slots" with those marginal costs and one rectangular assignment problem, IoTDs × slots, solved by
+:func:`scipy.optimize.linear_sum_assignment` on the clipped savings c_i0 − c_ij − slot cost, gives the
+exact optimum (an IoTD matched with a non-positive saving stays local).  Slots whose marginal cost is
+at least every IoTD's best saving on that server can never be used and are pruned, so the problem has
+about N × (a few per server) entries.
+
+With heterogeneous CPU demands the problem is a convex MIQP: :func:`solve_bounded` returns the best
+decision found (Greedy + local search, and the assignment solution with mean slot costs polished by
+local search) with a Frank-Wolfe lower bound of the continuous relaxation, and the gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from dirs.solvers.costs import CostTables, cost_tables
+from dirs.system.params import ParameterError, SystemParams
+
+
+def _assign_one(tx: np.ndarray, local: np.ndarray, slot_unit: np.ndarray) -> np.ndarray:
+    """Exact decision for one sample.  tx: (N, M); local: (N,); slot_unit[j] = φT F / F_j^max."""
+    n, m = tx.shape
+    saving = local[:, None] - tx  # (N, M) saving of offloading before congestion
+    best = saving.max(axis=0)  # (M,)
+    # slot k (1-based) costs slot_unit (2k-1); keep slots with cost < best saving on that server
+    kmax = np.clip(np.ceil((best / slot_unit + 1.0) / 2.0).astype(np.int64) - 1, 0, n)
+    # slot k is useful iff slot_unit (2k - 1) < best  ⇔  k < (best/slot_unit + 1)/2
+    if kmax.sum() == 0:
+        return np.zeros(n, dtype=np.int64)
+    cols_server = np.repeat(np.arange(m), kmax)
+    k = np.concatenate([np.arange(1, c + 1) for c in kmax]) if kmax.size else np.empty(0)
+    slot_cost = slot_unit[cols_server] * (2.0 * k - 1.0)
+    gain = saving[:, cols_server] - slot_cost[None, :]
+    np.maximum(gain, 0.0, out=gain)
+    rows, cols = linear_sum_assignment(gain, maximize=True)
+    decision = np.zeros(n, dtype=np.int64)
+    keep = gain[rows, cols] > 0
+    decision[rows[keep]] = cols_server[cols[keep]] + 1
+    return decision
+
+
+def solve_exact_tables(tables: CostTables) -> np.ndarray:
+    """Exact decisions ``(T, N)`` from precomputed :class:`CostTables` (identical tasks only)."""
+    sf = tables.sqrt_f
+    if not np.all(sf == sf[0]):
+        raise ParameterError(
+            "cpu_cycles: solve_exact needs identical task sizes (DESIGN §3); use "
+            "dirs.solvers.oracle.solve_bounded for heterogeneous tasks"
+        )
+    slot_unit = tables.phi_t * sf[0] ** 2 / tables.mec_cpu_hz
+    out = np.empty(tables.tx.shape[:2], dtype=np.int64)
+    for t in range(tables.tx.shape[0]):
+        out[t] = _assign_one(tables.tx[t], tables.local, slot_unit)
+    return out
+
+
+def solve_exact(gains: np.ndarray, params: SystemParams) -> np.ndarray:
+    """Exact optimal decisions for every channel sample.
+
+    gains: ``(T, N, M)`` (or ``(N, M)``).  Returns ``(T, N)`` ints in 0..M (or ``(N,)``).
+    Raises :class:`ParameterError` for heterogeneous CPU demands (see :func:`solve_bounded`).
+    """
+    g = np.asarray(gains, dtype=np.float64)
+    out = solve_exact_tables(cost_tables(g, params))
+    return out[0] if g.ndim == 2 else out
+
+
+# ------------------------------------------------------------------ heterogeneous tasks
+@dataclass(frozen=True)
+class BoundedSolution:
+    """Best decision found, its objective, and a lower bound on the optimum, per sample."""
+
+    decisions: np.ndarray
+    """(T, N) best decisions found."""
+    objective: np.ndarray
+    """(T,) their objective."""
+    lower_bound: np.ndarray
+    """(T,) lower bound on the optimal objective (continuous relaxation, Frank-Wolfe dual bound)."""
+
+    @property
+    def gap(self) -> np.ndarray:
+        """(T,) relative optimality gap (objective − bound) / objective."""
+        return (self.objective - self.lower_bound) / self.objective
+
+
+def relaxation_lower_bound(tables: CostTables, iterations: int = 300) -> np.ndarray:
+    """Lower bound of the continuous relaxation by Frank-Wolfe with exact line search.
+
+    Relaxation: z_i ∈ simplex over {local, 1..M};  f(z) = Σ_i z_i·c_i + Σ_j φT (Σ_i z_ij √F_i)² / F_j^max.
+    f is convex, so f(z) + min_s ∇f(z)·(s − z) ≤ f* ≤ optimum of the integer problem.
+    """
+    opts = tables.options()  # (T, N, M+1)
+    t_, n, m1 = opts.shape
+    w = tables.phi_t / tables.mec_cpu_hz  # (M,)
+    sf = tables.sqrt_f
+    z = np.zeros_like(opts)
+    z[..., 0] = 1.0
+    best = np.full(t_, -np.inf)
+    for _ in range(iterations):
+        loads = np.einsum("tnm,n->tm", z[..., 1:], sf)  # (T, M)
+        grad = opts.copy()
+        grad[..., 1:] += 2.0 * w * loads[:, None, :] * sf[None, :, None]
+        fval = (z * opts).sum((1, 2)) + (w * loads * loads).sum(-1)
+        s_idx = grad.argmin(-1)
+        s = np.zeros_like(z)
+        np.put_along_axis(s, s_idx[..., None], 1.0, -1)
+        dvec = s - z
+        gap = -(grad * dvec).sum((1, 2))
+        best = np.maximum(best, fval - gap)
+        # exact line search on the quadratic f(z + γ d)
+        dl = np.einsum("tnm,n->tm", dvec[..., 1:], sf)
+        lin = (grad * dvec).sum((1, 2))
+        quad = (w * dl * dl).sum(-1)
+        gamma = np.clip(np.where(quad > 0, -lin / (2 * np.where(quad > 0, quad, 1.0)), 1.0), 0.0, 1.0)
+        z += gamma[:, None, None] * dvec
+    return best
+
+
+def solve_bounded(gains: np.ndarray, params: SystemParams, fw_iterations: int = 300) -> BoundedSolution:
+    """Best decision found and a lower bound, for any task sizes (heterogeneous: convex MIQP)."""
+    from dirs.solvers.heuristics import greedy_tables
+    from dirs.solvers.local_search import improve_tables
+
+    g = np.asarray(gains, dtype=np.float64)
+    tables = cost_tables(g, params)
+    candidates = [improve_tables(greedy_tables(tables), tables)]
+    mean_tables = CostTables(
+        tx=tables.tx,
+        local=tables.local,
+        sqrt_f=np.full_like(tables.sqrt_f, np.sqrt(np.mean(tables.sqrt_f**2))),
+        mec_cpu_hz=tables.mec_cpu_hz,
+        phi_t=tables.phi_t,
+    )
+    candidates.append(improve_tables(solve_exact_tables(mean_tables), tables))
+    objs = np.stack([tables.objective(c) for c in candidates])
+    pick = objs.argmin(0)
+    decisions = np.stack(candidates)[pick, np.arange(len(pick))]
+    lb = relaxation_lower_bound(tables, fw_iterations)
+    obj = objs.min(0)
+    return BoundedSolution(decisions=decisions, objective=obj, lower_bound=np.minimum(lb, obj))

@@ -1,0 +1,230 @@
+"""Scenarios: IoTD and server positions plus system parameters (paper §V, DESIGN §1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.cluster.vq import kmeans2
+
+from dirs.common import mantegna_steps, write_json_atomic
+from dirs.system.channel import sample_gains
+from dirs.system.params import ParameterError, SystemParams
+
+#: Version of the scenario.json layout; bump on incompatible changes.
+FORMAT_VERSION = 1
+
+
+class Placement(str, Enum):
+    """How IoTDs are scattered over the square area."""
+
+    uniform = "uniform"
+    gaussian = "gaussian"
+    levy = "levy"
+
+
+class ServerPlacement(str, Enum):
+    """How servers are placed: given coordinates, or k-means centroids of the IoTDs."""
+
+    fixed = "fixed"
+    kmeans = "kmeans"
+
+
+def _choice(enum: type[Enum], value: Any, name: str) -> Enum:
+    try:
+        return enum(value.value if isinstance(value, Enum) else value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise ParameterError(f"{name}: unknown value {value!r}; allowed: {allowed}") from None
+
+
+def place_iotds(num_iotds: int, placement: Placement | str, area_m: float, rng: np.random.Generator) -> np.ndarray:
+    """IoTD positions ``(N, 2)`` in [0, area]², clipped to the area.
+
+    * uniform: U([0, area]²);
+    * gaussian: N(centre, (area/6)²) per axis;
+    * levy: centre + Mantegna Lévy steps (β = 1.5) scaled by area/20 — a heavy-tailed cloud.
+    """
+    placement = _choice(Placement, placement, "placement")
+    centre = area_m / 2.0
+    if placement is Placement.uniform:
+        pos = rng.uniform(0.0, area_m, size=(num_iotds, 2))
+    elif placement is Placement.gaussian:
+        pos = rng.normal(centre, area_m / 6.0, size=(num_iotds, 2))
+    else:
+        pos = centre + (area_m / 20.0) * mantegna_steps(1.5, (num_iotds, 2), rng)
+    return np.clip(pos, 0.0, area_m)
+
+
+def place_servers(
+    users: np.ndarray,
+    num_servers: int,
+    placement: ServerPlacement | str,
+    positions: Sequence[Sequence[float]] | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    placement = _choice(ServerPlacement, placement, "server_placement")
+    if placement is ServerPlacement.fixed:
+        if positions is None or len(positions) != num_servers:
+            got = 0 if positions is None else len(positions)
+            raise ParameterError(
+                f"server_positions: server_placement=fixed needs exactly num_servers={num_servers} "
+                f"positions, got {got}"
+            )
+        pos = np.asarray(positions, dtype=np.float64)
+        if pos.shape != (num_servers, 2):
+            raise ParameterError(f"server_positions: expected {num_servers} (x, y) pairs, got shape {pos.shape}")
+        return pos
+    if num_servers > len(users):
+        raise ParameterError(
+            f"num_servers: k-means placement needs num_servers <= num_iotds, got M={num_servers} > N={len(users)}"
+        )
+    seed = int(rng.integers(2**31 - 1))
+    centroids, _ = kmeans2(users, num_servers, minit="++", seed=seed)
+    return centroids
+
+
+@dataclass
+class Scenario:
+    """One MEC deployment: fixed positions and parameters; channel samples vary per slot."""
+
+    users: np.ndarray
+    """(N, 2) IoTD coordinates in metres."""
+    servers: np.ndarray
+    """(M, 2) server coordinates in metres."""
+    params: SystemParams = field(default_factory=SystemParams)
+    area_m: float = 50.0
+    name: str = "scenario"
+    seed: int = 0
+    placement: str = "uniform"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.users = np.asarray(self.users, dtype=np.float64)
+        self.servers = np.asarray(self.servers, dtype=np.float64)
+        if self.users.ndim != 2 or self.users.shape[1] != 2 or len(self.users) < 1:
+            raise ParameterError(f"users: expected shape (N >= 1, 2), got {self.users.shape}")
+        if self.servers.ndim != 2 or self.servers.shape[1] != 2 or len(self.servers) < 1:
+            raise ParameterError(f"servers: expected shape (M >= 1, 2), got {self.servers.shape}")
+        if not self.area_m > 0:
+            raise ParameterError(f"area_m: must be > 0, got {self.area_m}")
+        self.params.check_sizes(self.num_iotds, self.num_servers)
+
+    @property
+    def num_iotds(self) -> int:
+        return int(self.users.shape[0])
+
+    @property
+    def num_servers(self) -> int:
+        return int(self.servers.shape[0])
+
+    # ---------------------------------------------------------------- creation
+    @classmethod
+    def generate(
+        cls,
+        num_iotds: int,
+        num_servers: int,
+        *,
+        placement: str = "uniform",
+        server_placement: str = "kmeans",
+        server_positions: Sequence[Sequence[float]] | None = None,
+        area_m: float = 50.0,
+        params: SystemParams | None = None,
+        seed: int = 0,
+        name: str = "scenario",
+    ) -> "Scenario":
+        if int(num_iotds) < 1:
+            raise ParameterError(f"num_iotds: must be >= 1, got {num_iotds}")
+        if int(num_servers) < 1:
+            raise ParameterError(f"num_servers: must be >= 1, got {num_servers}")
+        if not area_m > 0:
+            raise ParameterError(f"area_m: must be > 0, got {area_m}")
+        rng = np.random.default_rng([seed, 0x5CE])
+        users = place_iotds(int(num_iotds), placement, float(area_m), rng)
+        servers = place_servers(users, int(num_servers), server_placement, server_positions, rng)
+        return cls(
+            users=users,
+            servers=servers,
+            params=params or SystemParams(),
+            area_m=float(area_m),
+            name=name,
+            seed=int(seed),
+            placement=_choice(Placement, placement, "placement").value,
+            meta={"server_placement": _choice(ServerPlacement, server_placement, "server_placement").value},
+        )
+
+    def sample_channels(self, num_samples: int, rng: np.random.Generator | int) -> np.ndarray:
+        """``num_samples`` channel samples ``(T, N, M)`` (vectorised)."""
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+        return sample_gains(self.users, self.servers, self.params.beta0, int(num_samples), rng)
+
+    # ------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "seed": self.seed,
+            "placement": self.placement,
+            "area_m": self.area_m,
+            "users": self.users.tolist(),
+            "servers": self.servers.tolist(),
+            "params": self.params.to_dict(),
+            "meta": self.meta,
+        }
+
+    def save(self, path: str | Path) -> None:
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "scenario") -> "Scenario":
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ParameterError(
+                f"{source}: format_version {version!r} is not supported (this code reads version "
+                f"{FORMAT_VERSION}); regenerate the scenario"
+            )
+        return cls(
+            users=np.asarray(data["users"]),
+            servers=np.asarray(data["servers"]),
+            params=SystemParams.from_dict(data["params"]),
+            area_m=float(data["area_m"]),
+            name=str(data["name"]),
+            seed=int(data["seed"]),
+            placement=str(data["placement"]),
+            meta=dict(data.get("meta", {})),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Scenario":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"{path}: not a valid scenario JSON file ({exc})") from None
+        return cls.from_dict(data, source=str(path))
+
+    def load_channels(self, path: str | Path, split: str = "test") -> np.ndarray:
+        """Channel samples ``split`` (``train`` | ``test``) of ``channels.npz``, validated against
+        this scenario's size."""
+        with np.load(path) as data:
+            if split not in data.files:
+                raise ParameterError(f"{path}: has no array {split!r}; found {sorted(data.files)}")
+            gains = data[split]
+        return self.check_channels(gains, f"{path}[{split}]")
+
+    def check_channels(self, gains: np.ndarray, name: str = "channels") -> np.ndarray:
+        """Raise unless ``gains`` is ``(T, N, M)`` for this scenario, finite and positive."""
+        from dirs.system.cost import check_gains
+
+        g = check_gains(gains, name)
+        if g.ndim != 3 or g.shape[1:] != (self.num_iotds, self.num_servers):
+            raise ParameterError(
+                f"{name}: shape {g.shape} disagrees with the scenario (expected (T, "
+                f"{self.num_iotds}, {self.num_servers}))"
+            )
+        return g

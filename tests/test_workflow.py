@@ -1,0 +1,71 @@
+"""End to end: the smoke DAG in a temporary copy of the workflow, MLflow in a temporary store."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def copy_workflow(dest: Path) -> Path:
+    for name in ("Snakefile", "workflow", "conf", "dirs"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DIRS_"))}
+    return subprocess.run([SNAKEMAKE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
+    proc = snakemake(wd, "--cores", "2", "--config", "profile=smoke")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return wd
+
+
+@pytest.mark.slow
+def test_smoke_outputs(smoke_run):
+    for scenario in ("medium", "large", "xlarge"):
+        table = pd.read_csv(smoke_run / f"results/evaluations/{scenario}/seed0/heuristics.csv")
+        assert set(table.method) >= {"optimum", "local", "remote", "random", "greedy"}
+        assert (table.nrr_opt <= 1 + 1e-12).all()
+        assert table.set_index("method").loc["optimum", "nrr_opt"] == pytest.approx(1.0)
+        assert (smoke_run / f"data/scenarios/{scenario}/seed0/channels.npz").is_file()
+
+
+@pytest.mark.slow
+def test_smoke_runs_logged_to_mlflow(smoke_run):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}")
+    exp = client.get_experiment_by_name("dirs-smoke")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    parents = [r for r in runs if r.data.tags.get("dirs.kind") == "pipeline"]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    stages = {r.data.tags["dirs.stage"] for r in children}
+    assert {"generate_scenario", "solve_optimum", "evaluate_heuristics"} <= stages
+    assert all(r.info.status == "FINISHED" for r in children)
+    heur = [r for r in children if r.data.tags["dirs.stage"] == "evaluate_heuristics"]
+    assert all("greedy.nrr_opt" in r.data.metrics for r in heur)
+    assert all(r.data.params["scenario.num_train"] == "64" for r in children)
+
+
+@pytest.mark.slow
+def test_second_dry_run_has_nothing_to_do(smoke_run):
+    proc = snakemake(smoke_run, "-n", "--config", "profile=smoke")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr

@@ -1,0 +1,5 @@
+"""Snakemake script of rule `evaluate_heuristics`: calls `dirs.stages` stage `evaluate_heuristics`."""
+
+from dirs.stages import run_from_snakemake
+
+run_from_snakemake(snakemake, "evaluate_heuristics")  # noqa: F821 (injected by Snakemake)
