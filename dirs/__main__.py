@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ParameterError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # e.g. an unwritable results directory
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

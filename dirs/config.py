@@ -67,6 +67,10 @@ class ProfileConfig:
     """Seeds every experiment is repeated over (mean ± 95% CI)."""
     scenarios: list[str] = field(default_factory=lambda: ["medium", "large", "xlarge"])
     """Scenario configs (conf/scenario/<name>.yaml) the heuristics stage is built for."""
+    experiments: list[str] = field(default_factory=list)
+    """Experiments (conf/experiment/<id>.yaml) the pipeline builds."""
+    max_variants: Optional[int] = None
+    """Keep at most this many variants per experiment (first and last first); None = all."""
 
 
 @dataclass
@@ -93,12 +97,30 @@ class EvaluationConfig:
 
 
 @dataclass
+class ExperimentConfig:
+    """One table or figure of the paper (§V): which scenario variants it needs and what it shows."""
+
+    id: str = "none"
+    """Experiment id (table2 … table5, fig3 … fig7); ``none`` = no experiment selected."""
+    title: str = ""
+    """Caption of the table or figure."""
+    base: str = "medium"
+    """Base scenario config (conf/scenario/<base>.yaml) of every variant."""
+    variants: dict[str, list[str]] = field(default_factory=dict)
+    """Variant name → Hydra overrides on top of the base scenario; a variant without overrides is
+    the base scenario itself (instance name = base), others are named ``<base>-<variant>``."""
+    methods: list[str] = field(default_factory=list)
+    """Methods shown (rows), besides the exact optimum and Greedy which every table carries."""
+
+
+@dataclass
 class Config:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     profile: ProfileConfig = field(default_factory=ProfileConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     seed: int = 0
     """Seed of the scenario (positions), channel samples and every randomised method."""
 
@@ -186,6 +208,25 @@ def validate(cfg: DictConfig) -> None:
         raise ParameterError(f"scenario.{exc}") from None
     if not cfg.profile.seeds:
         raise ParameterError("profile.seeds: needs at least one seed")
+
+
+def experiment_instances(cfg: DictConfig) -> dict[str, tuple[str, list[str]]]:
+    """Variant → (instance name, Hydra overrides) of the selected experiment, limited by
+    ``profile.max_variants`` (keeping the first and the last variants, then the others in order)."""
+    exp = cfg.experiment
+    variants = dict(exp.variants) or {"default": []}
+    names = list(variants)
+    limit = cfg.profile.max_variants
+    if limit is not None and len(names) > limit:
+        order = [names[0], names[-1]] + names[1:-1]
+        keep = set(order[: max(int(limit), 1)])
+        names = [n for n in names if n in keep]
+    out = {}
+    for name in names:
+        overrides = [str(o) for o in variants[name]]
+        instance = exp.base if not overrides else f"{exp.base}-{name}"
+        out[name] = (instance, [f"scenario={exp.base}", *overrides])
+    return out
 
 
 def system_params(cfg: DictConfig) -> SystemParams:

@@ -44,10 +44,9 @@ def check_gains(gains: np.ndarray, name: str = "gains") -> np.ndarray:
     if g.ndim not in (2, 3):
         raise ParameterError(f"{name}: expected shape (T, N, M) or (N, M), got {g.shape}")
     if not np.all(np.isfinite(g)) or np.any(g <= 0):
-        bad = np.argwhere(~(np.isfinite(g) & (g > 0)))[0]
+        bad = tuple(int(i) for i in np.argwhere(~(np.isfinite(g) & (g > 0)))[0])
         raise ParameterError(
-            f"{name}: channel gains must be finite and > 0; first bad entry at index {tuple(bad)} "
-            f"= {g[tuple(bad)]!r}"
+            f"{name}: channel gains must be finite and > 0; first bad entry at index {bad} = {float(g[bad])}"
         )
     return g
 

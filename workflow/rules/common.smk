@@ -2,7 +2,7 @@
 # (scenario variants) and seeds every stage is built for.
 from pathlib import Path
 
-from dirs.config import compose
+from dirs.config import compose, experiment_instances
 
 
 PROFILE = str(config.get("profile", "paper"))
@@ -11,8 +11,15 @@ SEEDS = [int(s) for s in BASE.profile.seeds]
 DATA = BASE.paths.data_dir
 RESULTS = BASE.paths.results_dir
 
-# instance name -> Hydra overrides. The profile's scenarios, by name.
+# instance name -> Hydra overrides: the profile's scenarios, and every variant of every experiment.
 INSTANCES = {name: [f"scenario={name}"] for name in BASE.profile.scenarios}
+# experiment id -> {variant: instance}
+EXPERIMENTS = {}
+for _exp in BASE.profile.experiments:
+    _variants = experiment_instances(compose([f"profile={PROFILE}", f"experiment={_exp}"]))
+    EXPERIMENTS[_exp] = {variant: inst for variant, (inst, _) in _variants.items()}
+    for _inst, _overrides in _variants.values():
+        INSTANCES.setdefault(_inst, _overrides)
 
 CONF_FILES = sorted(str(p) for p in Path("conf").rglob("*.yaml"))
 
@@ -43,5 +50,10 @@ def code(*paths):
 
 
 def per_instance(pattern, instances=None):
-    """``pattern`` expanded over instances (default: the profile's scenarios) and seeds."""
+    """``pattern`` expanded over instances (default: all of them) and seeds."""
     return expand(pattern, scenario=instances or list(INSTANCES), seed=SEEDS)
+
+
+def experiment_instances_of(exp_id):
+    """The instances (scenario variants) experiment ``exp_id`` is built on, in variant order."""
+    return list(dict.fromkeys(EXPERIMENTS[exp_id].values()))
