@@ -184,7 +184,7 @@ def _repair(a: np.ndarray, f: np.ndarray, p: np.ndarray, ph: _Physics) -> tuple[
     f = np.where(off, np.maximum(f, 1.0), 0.0)
     onehot = a[..., None] == np.arange(1, m + 1)
     load = np.einsum("...nm,...n->...m", onehot.astype(np.float64), f)  # (..., T, M)
-    scale = np.minimum(1.0, ph.fmax / np.maximum(load, 1e-300))
+    scale = np.where(load > ph.fmax, ph.fmax / np.maximum(load, 1.0), 1.0)
     scale_i = np.take_along_axis(scale, np.maximum(a - 1, 0), -1)
     return f * np.where(off, scale_i, 1.0), p
 
