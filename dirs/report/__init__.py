@@ -1,1 +1,2 @@
-"""Tables and figures of the evaluation (paper §V) and the paper's own numbers beside ours."""
+"""Tables and figures of the evaluation (paper §V): ``figures``, ``tables``, and ``paper`` (the
+paper's own printed numbers, shown beside ours)."""
