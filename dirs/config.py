@@ -95,6 +95,11 @@ class EvaluationConfig:
     timing_samples: int = 50
     """Samples timed one at a time (batch 1) for the decision-time column."""
     heuristics: list[str] = field(default_factory=lambda: ["local", "remote", "random", "greedy"])
+    """Heuristic baselines evaluated on every instance (dirs.solvers.heuristics.HEURISTICS)."""
+    search_samples: int = 50
+    """Test samples the population searches (PSO, DE, Lévy flight) are evaluated on (0.1–5 s each)."""
+    search_methods: list[str] = field(default_factory=lambda: ["pso"])
+    """Search baselines evaluated by default (dirs.stages.search_eval.METHODS); Table V adds more."""
 
 
 class Demonstrator(str, Enum):

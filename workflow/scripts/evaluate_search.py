@@ -1,0 +1,5 @@
+"""Snakemake script of rule `evaluate_search`: calls `dirs.stages` stage `evaluate_search`."""
+
+from dirs.stages import run_from_snakemake
+
+run_from_snakemake(snakemake, "evaluate_search")  # noqa: F821 (injected by Snakemake)
