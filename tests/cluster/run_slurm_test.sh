@@ -66,7 +66,8 @@ cleanup() {
     if [ -s "$WORK/munge/munged.pid" ]; then kill "$(cat "$WORK/munge/munged.pid")" 2>/dev/null; fi
     for f in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munge/munged.pid"; do
         if [ -s "$f" ]; then
-            for _ in $(seq 50); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.2; done
+            pid=$(cat "$f" 2>/dev/null) || continue
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         fi
     done
     if [ "$rc" != 0 ]; then
