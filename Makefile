@@ -1,13 +1,14 @@
 # DIRS — the two commands a fresh machine needs:
 #   make reproduce   create .venv, install, run the whole workflow (snakemake --cores 8)
 #   make test        create .venv, install with test extras, run the test suite
+#   make test-cluster   the smoke DAG through a local single-node SLURM (root; not part of `make test`)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= 8
 
-.PHONY: reproduce test smoke lint bench report mlflow-ui clean
+.PHONY: reproduce test test-cluster smoke lint bench report mlflow-ui clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,12 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the smoke DAG through a real single-node SLURM on this machine vs a local run (root, Debian;
+# installs slurm-wlm + munge, starts and stops the daemons; see tests/cluster/run_slurm_test.sh)
+test-cluster: $(STAMP)
+	@$(BIN)/python -m pip install -e ".[test,cluster]" >>$(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
+	PYTHON=$(BIN)/python tests/cluster/run_slurm_test.sh
 
 smoke: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --config profile=smoke

@@ -6,7 +6,11 @@
   (``results/mlflow/.lock``), and metrics are buffered and written in batches (every
   ``flush_seconds`` and at the end), so 8 parallel jobs never race on SQLite migrations or hit
   "database is locked".
-* The parent run id comes from ``$DIRS_MLFLOW_PARENT_RUN_ID`` (set by the Snakefile's ``onstart``).
+* The parent run id comes from ``$DIRS_MLFLOW_PARENT_RUN_ID`` (set by the Snakefile's ``onstart``;
+  SLURM jobs inherit it: the executor plugin submits with ``sbatch --export=ALL``).
+* On a cluster, jobs on several nodes must not share one SQLite file (file locks are unreliable on
+  network file systems): set ``MLFLOW_TRACKING_URI`` to a tracking server (README, "Running on a
+  cluster"). A job inside SLURM that would write to the SQLite file logs a warning.
 * ``mlflow`` is imported lazily: importing this module costs nothing.
 """
 
@@ -33,7 +37,22 @@ def tracking_uri(results_dir: str | os.PathLike = "results") -> str:
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
+    if os.environ.get("SLURM_JOB_ID"):
+        _warn_shared_sqlite()
     return f"sqlite:///{mlflow_dir(results_dir) / 'mlflow.db'}"
+
+
+_warned_sqlite = False
+
+
+def _warn_shared_sqlite() -> None:
+    global _warned_sqlite
+    if not _warned_sqlite:
+        _warned_sqlite = True
+        log.warning(
+            "SLURM job %s logs to the embedded SQLite MLflow store; jobs on several nodes must not "
+            "share one SQLite file: set MLFLOW_TRACKING_URI to a tracking server (README, "
+            "'Running on a cluster')", os.environ["SLURM_JOB_ID"])
 
 
 def _is_local(uri: str) -> bool:
