@@ -14,9 +14,11 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/scenarios.smk"
 include: "workflow/rules/heuristics.smk"
+include: "workflow/rules/baselines.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.heuristics.input,
+        rules.baselines.input,
