@@ -171,7 +171,7 @@ class BaselineConfig:
     reward_scale: float = 10.0
     """Scale of the reward."""
     capacity_row: bool = True
-    """Also report each baseline after the capacity rule (row ``<algo>+capacity``)."""
+    """Also report each baseline after the capacity rule (row ``<algo>_capacity``)."""
     ac: A2CConfig = field(default_factory=A2CConfig)
     ddpg: DDPGConfig = field(default_factory=DDPGConfig)
     maddpg: MADDPGConfig = field(default_factory=MADDPGConfig)

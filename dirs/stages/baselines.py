@@ -6,7 +6,7 @@
 statistics and the training wall time).  ``evaluate_baseline`` measures it exactly like the
 heuristics stage (same test samples, :func:`dirs.evaluation.measure`, NRR vs the exact optimum of
 ``optimum.npz``) → ``results/evaluations/<scenario>/seed<k>/<algo>.csv``; ``train_s`` is the
-training wall time.  With ``baseline.capacity_row`` a second row ``<algo>+capacity`` reports the
+training wall time.  With ``baseline.capacity_row`` a second row ``<algo>_capacity`` reports the
 same decisions after the capacity rule used by Remote / Random.
 """
 
@@ -118,7 +118,7 @@ def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimu
         k = int(cfg.evaluation.timing_samples)
         rows = [measure(algo, policy.decide, gains, sc.params, opt, timing_samples=k, train_s=train_s)]
         if cfg.baseline.capacity_row:
-            rows.append(measure(f"{algo}+capacity", lambda g: capacity_rule(policy.decide(g), g, sc.params),
+            rows.append(measure(f"{algo}_capacity", lambda g: capacity_rule(policy.decide(g), g, sc.params),
                                 gains, sc.params, opt, timing_samples=k, train_s=train_s))
         frame = pd.DataFrame(rows, columns=COLUMNS)
         write_csv_atomic(table, frame)
