@@ -120,8 +120,8 @@ class DDPGConfig:
     """Minibatch (the paper's)."""
     learning_starts: int = 100
     """Interactions with random actions before the first update."""
-    train_freq: int = 1
-    """Interactions between updates."""
+    train_freq: int = 5
+    """Interactions between updates (5 with 1 gradient step = DIRS's rate, T_M = 2 every ϕ = 10 slots)."""
     gradient_steps: int = 1
     """Gradient steps per update."""
     noise_sigma: float = 0.2
@@ -148,8 +148,10 @@ class MADDPGConfig:
     """Minibatch (the paper's)."""
     learning_starts: int = 64
     """Interactions before the first update."""
+    train_freq: int = 5
+    """Interactions between updates (5 with 1 gradient step = DIRS's rate, T_M = 2 every ϕ = 10 slots)."""
     gradient_steps: int = 1
-    """Critic and actor updates per interaction."""
+    """Critic and actor updates per update."""
     noise_sigma: float = 0.2
     """Std of the Gaussian exploration noise on the actors' probabilities (clipped to [0, 1])."""
 
@@ -294,7 +296,7 @@ def validate_baseline(bl) -> None:
     positive = {
         "ac": ("learning_rate", "n_steps"),
         "ddpg": ("learning_rate", "buffer_size", "batch_size", "train_freq", "gradient_steps"),
-        "maddpg": ("actor_lr", "critic_lr", "buffer_size", "batch_size", "gradient_steps"),
+        "maddpg": ("actor_lr", "critic_lr", "buffer_size", "batch_size", "train_freq", "gradient_steps"),
     }
     for group, keys in positive.items():
         for key in keys:

@@ -7,7 +7,7 @@
 * **Critic**: one centralised Q(all gains, all actors' outputs) → the expected reward.
 * **Environment**: :class:`~dirs.baselines.env.MECOffloadEnv` (MultiDiscrete), one-step episodes,
   so the critic's target is the reward itself (no bootstrapping, hence no target networks).
-* **Updates** (per interaction after ``learning_starts``, ``gradient_steps`` times): critic by MSE
+* **Updates** (every ``train_freq`` interactions after ``learning_starts``, ``gradient_steps`` times): critic by MSE
   to the reward on a replay minibatch; actor j by ascending Q(s, a_1 … μ_j(h_j) … a_M), the other
   agents' actions taken from the buffer (MADDPG's decentralised-actor / centralised-critic update).
   All M actor updates share one critic pass: the critic's first layer is linear in the action, so
@@ -184,7 +184,7 @@ def train_maddpg(
         rewards.append(reward)
         nrrs.append(info["nrr_reference"])
         obs, _ = env.reset()
-        if step > int(s.learning_starts):
+        if step > int(s.learning_starts) and step % int(s.train_freq) == 0:
             for _ in range(int(s.gradient_steps)):
                 idx = rng.integers(0, size, size=min(batch, size))
                 o = torch.from_numpy(buf_obs[idx])
