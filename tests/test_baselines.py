@@ -30,8 +30,10 @@ def small():
 
 @pytest.fixture(scope="module")
 def cfg():
+    # one update per interaction: the short run's few hundred interactions must suffice
     return compose(["scenario=medium", "scenario.num_iotds=10", "scenario.num_servers=2",
-                    f"scenario.num_train={SHORT}", "seed=0"])
+                    f"scenario.num_train={SHORT}", "seed=0", "baseline.ddpg.train_freq=1",
+                    "baseline.maddpg.train_freq=1"])
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +150,7 @@ def test_same_seed_same_policy(algo, small, cfg):
     sc, train_gains, test = small
     short = compose(["scenario=medium", "scenario.num_iotds=10", "scenario.num_servers=2",
                      "baseline.interactions=40", "baseline.ddpg.learning_starts=10",
-                     "baseline.maddpg.learning_starts=10", "seed=4"])
+                     "baseline.maddpg.learning_starts=10", "baseline.maddpg.train_freq=2", "seed=4"])
     a = train(algo, sc, train_gains, short).decide(test)
     b = train(algo, sc, train_gains, short).decide(test)
     np.testing.assert_array_equal(a, b)
