@@ -16,6 +16,7 @@ include: "workflow/rules/scenarios.smk"
 include: "workflow/rules/heuristics.smk"
 include: "workflow/rules/demos.smk"
 include: "workflow/rules/fig4.smk"
+include: "workflow/rules/baselines.smk"
 
 
 rule all:
@@ -24,3 +25,4 @@ rule all:
         rules.heuristics.input,
         rules.demos.input,
         rules.plot_fig4.output,
+        rules.baselines.input,

@@ -199,6 +199,93 @@ class ExperimentConfig:
 
 
 @dataclass
+class A2CConfig:
+    """AC baseline: stable-baselines3 A2C on MultiDiscrete actions (paper §V-D)."""
+
+    learning_rate: float = 3e-3
+    """RMSprop step size (SB3 A2C's optimiser)."""
+    n_steps: int = 4
+    """Interactions per update (one-step episodes, so this is the update's batch of slots)."""
+    ent_coef: float = 0.0
+    """Entropy bonus weight."""
+    vf_coef: float = 0.5
+    """Value-loss weight."""
+    net_arch: list[int] = field(default_factory=lambda: [256, 256])
+    """Hidden layers of the policy and value networks."""
+
+
+@dataclass
+class DDPGConfig:
+    """DDPG baseline: stable-baselines3 DDPG on relaxed scores (N, M+1), argmax-decoded per IoTD."""
+
+    learning_rate: float = 1e-3
+    """Adam step size of actor and critic."""
+    buffer_size: int = 1024
+    """Replay buffer (the paper's buffer size)."""
+    batch_size: int = 256
+    """Minibatch (the paper's)."""
+    learning_starts: int = 100
+    """Interactions with random actions before the first update."""
+    train_freq: int = 5
+    """Interactions between updates (5 with 1 gradient step = DIRS's rate, T_M = 2 every ϕ = 10 slots)."""
+    gradient_steps: int = 1
+    """Gradient steps per update."""
+    noise_sigma: float = 0.2
+    """Std of the Gaussian exploration noise on the scores (action range [-1, 1])."""
+    net_arch: list[int] = field(default_factory=lambda: [400, 300])
+    """Hidden layers of actor and critic."""
+
+
+@dataclass
+class MADDPGConfig:
+    """MADDPG baseline (PyTorch): one actor per server on its own gains h_j, a centralised critic."""
+
+    actor_hidden: Optional[list[int]] = None
+    """Hidden layers of every actor; null = DIRS-like sizes [1.5 N, 1.25 N] (xlarge: [300, 250])."""
+    critic_hidden: list[int] = field(default_factory=lambda: [512, 256])
+    """Hidden layers of the centralised critic Q(all gains, all actors' outputs)."""
+    actor_lr: float = 1e-3
+    """Adam step size of the actors."""
+    critic_lr: float = 1e-3
+    """Adam step size of the critic."""
+    buffer_size: int = 1024
+    """Replay buffer (the paper's buffer size)."""
+    batch_size: int = 256
+    """Minibatch (the paper's)."""
+    learning_starts: int = 64
+    """Interactions before the first update."""
+    train_freq: int = 5
+    """Interactions between updates (5 with 1 gradient step = DIRS's rate, T_M = 2 every ϕ = 10 slots)."""
+    gradient_steps: int = 1
+    """Critic and actor updates per update."""
+    noise_sigma: float = 0.2
+    """Std of the Gaussian exploration noise on the actors' probabilities (clipped to [0, 1])."""
+
+
+@dataclass
+class BaselineConfig:
+    """DRL baselines (paper §V-D; DESIGN §5): AC, DDPG (stable-baselines3), MADDPG (PyTorch)."""
+
+    algorithms: list[str] = field(default_factory=lambda: ["ac", "ddpg", "maddpg"])
+    """Baselines the workflow trains and evaluates: any of ac | ddpg | maddpg."""
+    algo: str = "maddpg"
+    """Baseline a stage run alone (``python -m dirs train_baseline``) trains/evaluates."""
+    scenarios: list[str] = field(default_factory=lambda: ["xlarge"])
+    """Scenarios (profile instances) the workflow's ``baselines`` target builds them for (Table V)."""
+    interactions: Optional[int] = None
+    """Environment interactions (one per channel sample); null = scenario.num_train = T_DRL, as DIRS."""
+    reference: str = "remote"
+    """Reward reference: reward = scale·(Φ_ref/Φ − 1); remote | greedy | local | none (scale/Φ)."""
+    reward_scale: float = 10.0
+    """Scale of the reward."""
+    capacity_row: bool = True
+    """Also report each baseline after the capacity rule (row ``<algo>_capacity``)."""
+    ac: A2CConfig = field(default_factory=A2CConfig)
+    ddpg: DDPGConfig = field(default_factory=DDPGConfig)
+    maddpg: MADDPGConfig = field(default_factory=MADDPGConfig)
+
+
+@dataclass
 class Config:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     profile: ProfileConfig = field(default_factory=ProfileConfig)
@@ -207,6 +294,7 @@ class Config:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
     seed: int = 0
     """Seed of the scenario (positions), channel samples and every randomised method."""
 
@@ -296,6 +384,8 @@ def validate(cfg: DictConfig) -> None:
         raise ParameterError("profile.seeds: needs at least one seed")
     if "search" in cfg:
         validate_search(cfg)
+    if "baseline" in cfg:
+        validate_baseline(cfg.baseline)
 
 
 def validate_levy(settings, key: str) -> None:
@@ -349,6 +439,39 @@ def experiment_instances(cfg: DictConfig) -> dict[str, tuple[str, list[str]]]:
         instance = exp.base if not overrides else f"{exp.base}-{name}"
         out[name] = (instance, [f"scenario={exp.base}", *overrides])
     return out
+
+
+BASELINE_ALGORITHMS = ("ac", "ddpg", "maddpg")
+BASELINE_REFERENCES = ("remote", "greedy", "local", "none")
+
+
+def validate_baseline(bl) -> None:
+    """Checks of the ``baseline`` group (names the key, the value and what is allowed)."""
+    for name in list(bl.algorithms) + [bl.algo]:
+        if name not in BASELINE_ALGORITHMS:
+            raise ParameterError(f"baseline.algorithms/algo: unknown baseline {name!r}; allowed: {', '.join(BASELINE_ALGORITHMS)}")
+    if bl.reference not in BASELINE_REFERENCES:
+        raise ParameterError(f"baseline.reference: unknown value {bl.reference!r}; allowed: {', '.join(BASELINE_REFERENCES)}")
+    if bl.interactions is not None and bl.interactions < 1:
+        raise ParameterError(f"baseline.interactions: must be >= 1 or null (= scenario.num_train), got {bl.interactions}")
+    if not bl.reward_scale > 0:
+        raise ParameterError(f"baseline.reward_scale: must be > 0, got {bl.reward_scale}")
+    positive = {
+        "ac": ("learning_rate", "n_steps"),
+        "ddpg": ("learning_rate", "buffer_size", "batch_size", "train_freq", "gradient_steps"),
+        "maddpg": ("actor_lr", "critic_lr", "buffer_size", "batch_size", "train_freq", "gradient_steps"),
+    }
+    for group, keys in positive.items():
+        for key in keys:
+            if not bl[group][key] > 0:
+                raise ParameterError(f"baseline.{group}.{key}: must be > 0, got {bl[group][key]}")
+    for group in ("ddpg", "maddpg"):
+        if bl[group].noise_sigma < 0 or bl[group].learning_starts < 0:
+            raise ParameterError(f"baseline.{group}: noise_sigma and learning_starts must be >= 0, got "
+                                 f"{bl[group].noise_sigma}, {bl[group].learning_starts}")
+    hidden = [*bl.ac.net_arch, *bl.ddpg.net_arch, *bl.maddpg.critic_hidden, *(bl.maddpg.actor_hidden or [])]
+    if any(h < 1 for h in hidden):
+        raise ParameterError(f"baseline: hidden layer sizes must be >= 1, got {hidden}")
 
 
 def system_params(cfg: DictConfig) -> SystemParams:

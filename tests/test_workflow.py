@@ -47,6 +47,18 @@ def test_smoke_outputs(smoke_run):
 
 
 @pytest.mark.slow
+def test_smoke_baselines(smoke_run):
+    from dirs.baselines import load_baseline
+
+    for algo in ("ac", "ddpg", "maddpg"):
+        table = pd.read_csv(smoke_run / f"results/evaluations/xlarge/seed0/{algo}.csv")
+        assert list(table.method) == [algo, f"{algo}_capacity"]
+        assert (table.nrr_opt <= 1 + 1e-12).all() and (table.train_s > 0).all()
+        policy = load_baseline(smoke_run / f"results/models/xlarge/seed0/{algo}")
+        assert policy.meta["interactions"] == 48
+
+
+@pytest.mark.slow
 def test_smoke_runs_logged_to_mlflow(smoke_run):
     from mlflow.tracking import MlflowClient
 
@@ -58,6 +70,10 @@ def test_smoke_runs_logged_to_mlflow(smoke_run):
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
     stages = {r.data.tags["dirs.stage"] for r in children}
     assert {"generate_scenario", "solve_optimum", "evaluate_heuristics"} <= stages
+    assert {"train_baseline", "evaluate_baseline"} <= stages
+    trained = [r for r in children if r.data.tags["dirs.stage"] == "train_baseline"]
+    assert {r.data.tags["dirs.algo"] for r in trained} == {"ac", "ddpg", "maddpg"}
+    assert all("train_s" in r.data.metrics for r in trained)
     assert all(r.info.status == "FINISHED" for r in children)
     heur = [r for r in children if r.data.tags["dirs.stage"] == "evaluate_heuristics"]
     assert all("greedy.nrr_opt" in r.data.metrics for r in heur)

@@ -1,0 +1,29 @@
+"""DRL baselines of the paper (§V-D; DESIGN §5): a Gymnasium environment of the MEC problem
+(registered as ``dirs/MECOffload-v0`` on import), AC (stable-baselines3 A2C) and DDPG
+(stable-baselines3 DDPG) on it, and MADDPG in PyTorch (one actor per server, centralised critic,
+DIRS's max vote).  :func:`load_baseline` reloads any of them as a policy with ``decide(gains)``."""
+
+from dirs.baselines.env import ENV_ID, MECOffloadEnv, ObsStats, decode_scores, register
+
+register()
+
+ALGORITHMS = ("ac", "ddpg", "maddpg")
+
+
+def load_baseline(path):
+    """A trained baseline (``results/models/<scenario>/seed<k>/<algo>``) as a policy object with
+    ``decide(gains (T, N, M)) -> (T, N)`` and ``meta`` (the JSON metadata)."""
+    import json
+    from pathlib import Path
+
+    meta = json.loads((Path(path) / "meta.json").read_text())
+    if meta["algo"] == "maddpg":
+        from dirs.baselines.maddpg import MADDPGPolicy
+
+        return MADDPGPolicy.load(path)
+    from dirs.baselines.sb3 import SB3Policy
+
+    return SB3Policy.load(path)
+
+
+__all__ = ["ALGORITHMS", "ENV_ID", "MECOffloadEnv", "ObsStats", "decode_scores", "load_baseline", "register"]

@@ -1,0 +1,211 @@
+"""A Gymnasium environment of the MEC offloading problem (paper §III; DESIGN §1, §5).
+
+One episode = one time slot = one channel sample: :meth:`MECOffloadEnv.reset` draws a sample of the
+scenario's training gains ``(T, N, M)``, the agent answers with one decision for every IoTD, and
+:meth:`MECOffloadEnv.step` prices it with the exact allocation (closed-form CPU split and transmit
+power, eqs. 2-9) and ends the episode.
+
+* **Observation**: the standardised log-gains ``(log h − μ) / σ`` of the sample, ``float32 (N, M)``
+  clipped to ±20;
+  μ, σ are per-(IoTD, server) statistics of the training samples (:class:`ObsStats`, stored with
+  every trained model so a policy sees the same inputs when it is reloaded).
+* **Action** (``action_type``):
+  ``"discrete"`` — ``MultiDiscrete([M + 1] * N)``, a_i ∈ {0 (local), 1..M};
+  ``"box"`` — relaxed scores ``Box(-1, 1, (N, M + 1))`` decoded per IoTD by argmax
+  (:func:`decode_scores`), for continuous-action learners (DDPG).
+* **Reward** (our choice; the paper uses 1/objective): ``scale · (Φ_ref / Φ(a) − 1)`` where Φ is the
+  objective of eq. 9 and Φ_ref the objective of a fixed reference heuristic on the same sample
+  (Remote by default).  It is the NRR against the reference minus one, so it is ≈ 0 at Remote's
+  quality, positive when better, and independent of the sample's overall cost scale (1/Φ varies by
+  the sample far more than by the decision, which drowns the learning signal).
+  ``reference="none"`` gives the paper's 1/Φ times ``scale``.
+
+``import dirs.baselines`` registers the environment as ``dirs/MECOffload-v0``::
+
+    import gymnasium as gym, dirs.baselines
+    env = gym.make("dirs/MECOffload-v0", scenario="data/scenarios/xlarge/seed0/scenario.json",
+                   channels="data/scenarios/xlarge/seed0/channels.npz")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from dirs.solvers.costs import CostTables, cost_tables
+from dirs.solvers.heuristics import HEURISTICS
+from dirs.system import Scenario
+from dirs.system.params import ParameterError
+
+ENV_ID = "dirs/MECOffload-v0"
+ACTION_TYPES = ("discrete", "box")
+REFERENCES = ("remote", "greedy", "local", "none")
+OBS_CLIP = 20.0
+"""Standardised log-gains are clipped to ±OBS_CLIP (a deep fade can make log h arbitrarily small)."""
+
+
+@dataclass(frozen=True)
+class ObsStats:
+    """Standardisation of log-gains: per-(IoTD, server) mean and standard deviation ``(N, M)``."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, gains: np.ndarray) -> "ObsStats":
+        """Statistics of the training gains ``(T, N, M)`` (std floored at 1e-6)."""
+        lg = np.log(np.asarray(gains, dtype=np.float64))
+        std = lg.std(0) if len(lg) > 1 else np.ones(lg.shape[1:])
+        return cls(mean=lg.mean(0), std=np.maximum(std, 1e-6))
+
+    def transform(self, gains: np.ndarray) -> np.ndarray:
+        """Standardised log-gains, same shape as ``gains`` (``(..., N, M)``), float32."""
+        z = (np.log(gains) - self.mean) / self.std
+        return np.clip(z, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ObsStats":
+        return cls(mean=np.asarray(data["mean"], dtype=np.float64), std=np.asarray(data["std"], dtype=np.float64))
+
+
+def decode_scores(scores: np.ndarray) -> np.ndarray:
+    """Decisions ``(..., N)`` from relaxed scores ``(..., N, M + 1)``: argmax per IoTD (0 = local)."""
+    return np.asarray(scores).argmax(-1).astype(np.int64)
+
+
+def reference_objective(tables: CostTables, gains: np.ndarray, scenario: Scenario, reference: str) -> np.ndarray:
+    """Per-sample objective ``(T,)`` of the reward's reference heuristic (ones for ``"none"``)."""
+    if reference not in REFERENCES:
+        raise ParameterError(f"reference: unknown value {reference!r}; allowed: {', '.join(REFERENCES)}")
+    if reference == "none":
+        return np.ones(len(gains))
+    a = HEURISTICS[reference](gains, scenario.params, np.random.default_rng(0))
+    return tables.objective(a)
+
+
+def reward_from_objective(objective: np.ndarray, ref_objective: np.ndarray, reference: str, scale: float) -> np.ndarray:
+    """The environment's reward (module docstring) for objectives and reference objectives."""
+    if reference == "none":
+        return scale / objective
+    return scale * (ref_objective / objective - 1.0)
+
+
+class MECOffloadEnv(gym.Env):
+    """One-step episodes over the channel samples of a scenario (see the module docstring).
+
+    Parameters
+    ----------
+    scenario: a :class:`Scenario` or the path of its ``scenario.json``.
+    channels: the gains ``(T, N, M)`` or the path of ``channels.npz`` (array ``split``).
+    split: which array of ``channels.npz`` to serve (``train`` by default).
+    action_type: ``"discrete"`` (MultiDiscrete) or ``"box"`` (relaxed scores, argmax-decoded).
+    reference, reward_scale: the reward (module docstring).
+    obs_stats: standardisation; by default fitted on the served gains.
+    shuffle: serve samples in a fresh random order each pass (``np_random``); else in order.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path,
+        channels: np.ndarray | str | Path,
+        *,
+        split: str = "train",
+        action_type: str = "discrete",
+        reference: str = "remote",
+        reward_scale: float = 10.0,
+        obs_stats: ObsStats | None = None,
+        shuffle: bool = True,
+    ) -> None:
+        super().__init__()
+        self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+        if isinstance(channels, (str, Path)):
+            gains = self.scenario.load_channels(channels, split)
+        else:
+            gains = self.scenario.check_channels(np.asarray(channels, dtype=np.float64))
+        if action_type not in ACTION_TYPES:
+            raise ParameterError(f"action_type: unknown value {action_type!r}; allowed: {', '.join(ACTION_TYPES)}")
+        if reference not in REFERENCES:
+            raise ParameterError(f"reference: unknown value {reference!r}; allowed: {', '.join(REFERENCES)}")
+        if not reward_scale > 0:
+            raise ParameterError(f"reward_scale: must be > 0, got {reward_scale}")
+        self.gains = gains
+        self.action_type = action_type
+        self.reference = reference
+        self.reward_scale = float(reward_scale)
+        self.shuffle = bool(shuffle)
+        self.obs_stats = obs_stats or ObsStats.fit(gains)
+        self.tables = cost_tables(gains, self.scenario.params)
+        self.ref_objective = reference_objective(self.tables, gains, self.scenario, reference)
+        self._obs = self.obs_stats.transform(gains)
+        n, m = self.scenario.num_iotds, self.scenario.num_servers
+        self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(n, m), dtype=np.float32)
+        if action_type == "discrete":
+            self.action_space = spaces.MultiDiscrete(np.full(n, m + 1, dtype=np.int64))
+        else:
+            self.action_space = spaces.Box(-1.0, 1.0, shape=(n, m + 1), dtype=np.float32)
+        self._order = np.arange(len(gains))
+        self._pos = len(gains)  # forces a new pass at the first reset
+        self._index: int | None = None
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.gains)
+
+    def decisions(self, action: np.ndarray) -> np.ndarray:
+        """Decisions ``(..., N)`` in 0..M from actions of this environment's action space."""
+        a = np.asarray(action)
+        return decode_scores(a) if self.action_type == "box" else a.astype(np.int64)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode on the next sample (``options={"index": k}`` picks sample k)."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self._pos = self.num_samples
+        if options and "index" in options:
+            k = int(options["index"])
+            if not 0 <= k < self.num_samples:
+                raise ParameterError(f"options.index: must lie in [0, {self.num_samples}), got {k}")
+            self._index = k
+        else:
+            if self._pos >= self.num_samples:
+                self._order = self.np_random.permutation(self.num_samples) if self.shuffle else np.arange(self.num_samples)
+                self._pos = 0
+            self._index = int(self._order[self._pos])
+            self._pos += 1
+        return self._obs[self._index].copy(), {"index": self._index}
+
+    def step(self, action):
+        if self._index is None:
+            raise RuntimeError("step() called before reset()")
+        k = self._index
+        a = self.decisions(action)
+        if a.shape != (self.scenario.num_iotds,):
+            raise ParameterError(f"action: expected one decision per IoTD ({self.scenario.num_iotds}), got shape {a.shape}")
+        obj = _objective_one(self.tables, k, a)
+        reward = float(reward_from_objective(np.float64(obj), self.ref_objective[k], self.reference, self.reward_scale))
+        info = {"index": k, "objective": obj, "nrr_reference": float(self.ref_objective[k] / obj)}
+        self._index = None
+        return self._obs[k].copy(), reward, True, False, info
+
+
+def _objective_one(tables: CostTables, k: int, a: np.ndarray) -> float:
+    """Objective (eq. 9) of decisions ``a`` (N,) on sample ``k`` of ``tables`` (no full-batch work)."""
+    one = CostTables(tx=tables.tx[k : k + 1], local=tables.local, sqrt_f=tables.sqrt_f,
+                     mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t)
+    return float(one.objective(a[None])[0])
+
+
+def register() -> None:
+    """Register ``dirs/MECOffload-v0`` with Gymnasium (idempotent)."""
+    if ENV_ID not in gym.registry:
+        gym.register(id=ENV_ID, entry_point="dirs.baselines.env:MECOffloadEnv")

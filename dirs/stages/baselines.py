@@ -1,0 +1,142 @@
+"""Stages: train a DRL baseline (AC, DDPG, MADDPG; paper §V-D) and evaluate it on the test samples.
+
+``train_baseline`` trains ``algo`` for ``baseline.interactions`` one-step episodes (default
+``scenario.num_train`` = T_DRL, DIRS's online budget) and writes the model directory
+``results/models/<scenario>/seed<k>/<algo>/`` (weights + ``meta.json`` with the observation
+statistics and the training wall time).  ``evaluate_baseline`` measures it exactly like the
+heuristics stage (same test samples, :func:`dirs.evaluation.measure`, NRR vs the exact optimum of
+``optimum.npz``) → ``results/evaluations/<scenario>/seed<k>/<algo>.csv``; ``train_s`` is the
+training wall time.  With ``baseline.capacity_row`` a second row ``<algo>_capacity`` reports the
+same decisions after the capacity rule used by Remote / Random.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dirs.common import write_csv_atomic
+from dirs.config import BASELINE_ALGORITHMS
+from dirs.evaluation import COLUMNS, measure
+from dirs.paths import evaluation_dir, instance_dir, scenario_files
+from dirs.solvers.heuristics import capacity_rule
+from dirs.stages.heuristics import load_optimum
+from dirs.system import Scenario
+from dirs.system.params import ParameterError
+from dirs.tracking import stage_run
+
+log = logging.getLogger(__name__)
+
+
+def interactions(cfg) -> int:
+    """Environment interactions: ``baseline.interactions``, else ``scenario.num_train`` (T_DRL)."""
+    n = cfg.baseline.interactions
+    return int(cfg.scenario.num_train if n is None else n)
+
+
+def _algo(cfg, params) -> str:
+    algo = str((params or {}).get("algo") or cfg.baseline.algo)
+    if algo not in BASELINE_ALGORITHMS:
+        raise ParameterError(f"algo: unknown baseline {algo!r}; allowed: {', '.join(BASELINE_ALGORITHMS)}")
+    return algo
+
+
+def _threads(params) -> None:
+    import torch
+
+    threads = int((params or {}).get("threads") or os.environ.get("DIRS_TORCH_THREADS", 1))
+    torch.set_num_threads(max(1, threads))
+
+
+def train(algo: str, sc: Scenario, gains: np.ndarray, cfg, log_metrics=None):
+    """The trained policy of ``algo`` (``decide``, ``save``, ``meta``)."""
+    kwargs = dict(interactions=interactions(cfg), seed=int(cfg.seed), log=log_metrics,
+                  log_every=max(1, interactions(cfg) // 50))
+    if algo == "maddpg":
+        from dirs.baselines.maddpg import train_maddpg
+
+        return train_maddpg(sc, gains, cfg.baseline, **kwargs)
+    from dirs.baselines.sb3 import train_sb3
+
+    return train_sb3(algo, sc, gains, cfg.baseline, **kwargs)
+
+
+def _save_dir_atomic(policy, model: Path) -> None:
+    """Save into a sibling temporary directory, then move it onto ``model``."""
+    model = Path(model)
+    tmp = model.parent / f".{model.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        policy.save(tmp)
+        if model.exists():
+            shutil.rmtree(model)
+        os.replace(tmp, model)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def train_baseline(cfg, *, scenario: str | Path, channels: str | Path, model: str | Path, params=None) -> None:
+    """Train baseline ``params["algo"]`` (else ``baseline.algo``) on the training samples → ``model/``."""
+    algo = _algo(cfg, params)
+    _threads(params)
+    with stage_run("train_baseline", cfg, tags={"dirs.algo": algo}) as run:
+        sc = Scenario.load(scenario)
+        gains = sc.load_channels(channels, "train")
+        policy = train(algo, sc, gains, cfg, log_metrics=lambda step, m: run.log_metrics(m, step=step))
+        _save_dir_atomic(policy, Path(model))
+        run.log_metrics({"train_s": policy.meta["train_s"], "interactions": policy.meta["interactions"]})
+        run.log_artifact(Path(model) / "meta.json")
+        log.info("%s on %s seed %d: %d interactions in %.1f s", algo, sc.name, cfg.seed,
+                 policy.meta["interactions"], policy.meta["train_s"])
+
+
+def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimum: str | Path,
+                      model: str | Path, table: str | Path, params=None) -> None:
+    """Measure the trained baseline on the test samples (like the heuristics stage) → CSV."""
+    from dirs.baselines import load_baseline
+
+    algo = _algo(cfg, params)
+    _threads(params)
+    with stage_run("evaluate_baseline", cfg, tags={"dirs.algo": algo}) as run:
+        sc = Scenario.load(scenario)
+        gains = sc.load_channels(channels, "test")
+        opt = load_optimum(optimum, len(gains))
+        policy = load_baseline(model)
+        meta = policy.meta
+        if meta.get("algo") != algo or (meta.get("num_iotds"), meta.get("num_servers")) != (sc.num_iotds, sc.num_servers):
+            raise ParameterError(
+                f"{model}: holds {meta.get('algo')} for N={meta.get('num_iotds')}, M={meta.get('num_servers')}; "
+                f"expected {algo} for N={sc.num_iotds}, M={sc.num_servers}")
+        train_s = float(meta["train_s"])
+        k = int(cfg.evaluation.timing_samples)
+        rows = [measure(algo, policy.decide, gains, sc.params, opt, timing_samples=k, train_s=train_s)]
+        if cfg.baseline.capacity_row:
+            rows.append(measure(f"{algo}_capacity", lambda g: capacity_rule(policy.decide(g), g, sc.params),
+                                gains, sc.params, opt, timing_samples=k, train_s=train_s))
+        frame = pd.DataFrame(rows, columns=COLUMNS)
+        write_csv_atomic(table, frame)
+        for row in rows:
+            run.log_metrics({f"{row['method']}.nrr_opt": row["nrr_opt"], f"{row['method']}.objective": row["objective"],
+                             f"{row['method']}.decision_ms": row["decision_ms"]})
+        run.log_artifact(table)
+        log.info("\n%s", frame[["method", "objective", "nrr_opt", "decision_ms", "train_s"]].to_string(index=False))
+
+
+def model_dir(cfg, algo: str | None = None) -> Path:
+    """``results/models/<scenario>/seed<k>/<algo>``."""
+    return instance_dir(cfg.paths.results_dir, "models", cfg.scenario.name, cfg.seed) / (algo or cfg.baseline.algo)
+
+
+STAGES = {
+    "train_baseline": (train_baseline, lambda cfg: {**scenario_files(cfg), "model": model_dir(cfg)}),
+    "evaluate_baseline": (evaluate_baseline, lambda cfg: {
+        **scenario_files(cfg), "optimum": evaluation_dir(cfg) / "optimum.npz", "model": model_dir(cfg),
+        "table": evaluation_dir(cfg) / f"{cfg.baseline.algo}.csv"}),
+}

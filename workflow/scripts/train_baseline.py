@@ -1,0 +1,5 @@
+"""Snakemake script of rule `train_baseline`: calls `dirs.stages` stage `train_baseline`."""
+
+from dirs.stages import run_from_snakemake
+
+run_from_snakemake(snakemake, "train_baseline")  # noqa: F821 (injected by Snakemake)
