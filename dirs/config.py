@@ -205,7 +205,11 @@ class A2CConfig:
     learning_rate: float = 3e-3
     """RMSprop step size (SB3 A2C's optimiser)."""
     n_steps: int = 4
-    """Interactions per update (one-step episodes, so this is the update's batch of slots)."""
+    """Steps per environment per update (one-step episodes): an update sees n_steps · n_envs slots."""
+    n_envs: int = 8
+    """Parallel copies of the environment (SB3 DummyVecEnv); the interaction budget is unchanged.
+    SB3 builds N Categorical distributions per policy call, so batching 8 slots per call cuts
+    AC's wall time several-fold."""
     ent_coef: float = 0.0
     """Entropy bonus weight."""
     vf_coef: float = 0.5
@@ -415,11 +419,6 @@ def validate_search(cfg: DictConfig) -> None:
     mut = list(se.de_mutation)
     if len(mut) != 2 or not 0 <= mut[0] <= mut[1] <= 2:
         raise ParameterError(f"search.de_mutation: needs [lo, hi] with 0 <= lo <= hi <= 2, got {mut}")
-    if se.num_demos > cfg.scenario.num_train:
-        raise ParameterError(
-            f"search.num_demos: {se.num_demos} demonstrations need as many training channel samples, "
-            f"but scenario.num_train={cfg.scenario.num_train}"
-        )
 
 
 def experiment_instances(cfg: DictConfig) -> dict[str, tuple[str, list[str]]]:

@@ -117,3 +117,25 @@ def test_unwritable_results_directory(run_stage, tmp_path):
 def test_unknown_stage(run_stage, tmp_path):
     proc = run_stage(tmp_path, "train_everything")
     assert proc.returncode == 2 and "unknown stage" in proc.stderr
+
+
+def test_more_demonstrations_than_training_samples(run_stage, tmp_path):
+    _scenario(run_stage, tmp_path)
+    proc = run_stage(tmp_path, "generate_demos", "profile=smoke", "search.num_demos=100000")
+    assert proc.returncode != 0 and "search.num_demos: 100000 demonstrations need" in proc.stderr
+    assert not list((tmp_path / "data").rglob("demos.npz"))
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("search.online.beta=2.5", "search.online.beta: Lévy exponent must lie in (0, 2]"),
+        ("search.online.th=1.5", "search.online.th: crossover threshold must lie in [0, 1]"),
+        ("search.demo.population=0", "search.demo.population: must be >= 1"),
+        ("search.demonstrator=teacher", "expected one of [levy, oracle]"),
+    ],
+)
+def test_bad_search_settings(run_stage, tmp_path, override, message):
+    proc = run_stage(tmp_path, "generate_demos", override)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert outputs(tmp_path) == []

@@ -26,7 +26,6 @@ def test_smoke_profile_is_small():
     ("search.online.th=1.5", "search.online.th"),
     ("search.demo.population=0", "search.demo.population"),
     ("search.num_demos=0", "search.num_demos"),
-    ("search.num_demos=100000", "search.num_demos"),
     ("search.de_budgets=[]", "search.de_budgets"),
     ("search.pso_particles=1", "search.pso_particles"),
 ])

@@ -147,10 +147,19 @@ def train_sb3(
         raise ParameterError(f"algo: {algo!r} is not an SB3 baseline; allowed: {', '.join(SB3_ALGORITHMS)}")
     if interactions < 1:
         raise ParameterError(f"baseline.interactions: must be >= 1, got {interactions}")
-    env = MECOffloadEnv(scenario, train_gains, action_type=SB3_ALGORITHMS[algo],
-                        reference=str(baseline_cfg.reference), reward_scale=float(baseline_cfg.reward_scale))
+    def make_env():
+        return MECOffloadEnv(scenario, train_gains, action_type=SB3_ALGORITHMS[algo],
+                             reference=str(baseline_cfg.reference), reward_scale=float(baseline_cfg.reward_scale))
+
+    env = make_env()
+    n_envs = int(baseline_cfg[algo].get("n_envs", 1))
     t0 = time.perf_counter()
-    model = build_model(algo, env, baseline_cfg[algo], seed)
+    if n_envs > 1:
+        from stable_baselines3.common.vec_env import DummyVecEnv
+
+        model = build_model(algo, DummyVecEnv([make_env for _ in range(n_envs)]), baseline_cfg[algo], seed)
+    else:
+        model = build_model(algo, env, baseline_cfg[algo], seed)
     model.learn(total_timesteps=int(interactions), callback=_callback(int(interactions), log, max(1, int(log_every))))
     train_s = time.perf_counter() - t0
     meta = {"interactions": int(interactions), "seed": int(seed), "train_s": train_s,

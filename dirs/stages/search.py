@@ -22,6 +22,7 @@ from dirs.solvers.costs import CostTables, cost_tables
 from dirs.solvers.levy import levy_flight, start_decisions
 from dirs.solvers.oracle import solve_exact_tables
 from dirs.system import Scenario
+from dirs.system.params import ParameterError
 from dirs.tracking import stage_run
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,13 @@ def generate_demos(cfg, *, scenario: str | Path, channels: str | Path, demos: st
     with stage_run("generate_demos", cfg) as run:
         sc = Scenario.load(scenario)
         k = int(cfg.search.num_demos)
-        gains = sc.load_channels(channels, "train")[:k]
+        train = sc.load_channels(channels, "train")
+        if k > len(train):
+            raise ParameterError(
+                f"search.num_demos: {k} demonstrations need as many training channel samples, but "
+                f"{channels} has {len(train)} (scenario.num_train)"
+            )
+        gains = train[:k]
         t0 = time.perf_counter()
         decisions, objective = demonstrate(cfg, gains, sc.params, run)
         elapsed = time.perf_counter() - t0
