@@ -124,6 +124,7 @@ def checkpoint_path(cfg, variant_name: str) -> Path:
 def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, params=None) -> None:
     """Imitation pre-training (Alg. 2, L1) → trainer state ``pretrained.pt`` and ``pretrain_loss.csv``."""
     name, variant = variant_of(cfg, params)
+    demos = demos or None
     if not variant.imitation:
         raise ParameterError(f"dirs.variants.{name}.imitation: variant {name!r} has no imitation pre-training")
     with stage_run("pretrain_agents", cfg, tags={"dirs.variant": name}) as run:
@@ -153,6 +154,7 @@ def train_agents(cfg, *, scenario, channels, policy, curve, pretrained=None, par
     Resumes from ``results/checkpoints/.../online.pt`` when it matches the inputs and config.
     """
     name, variant = variant_of(cfg, params)
+    pretrained = pretrained or None  # Snakemake passes [] for "no such input"
     if variant.imitation and pretrained is None:
         raise ParameterError(f"pretrained: variant {name!r} uses imitation and needs pretrained.pt")
     with stage_run("train_agents", cfg, tags={"dirs.variant": name}) as run:
@@ -217,6 +219,7 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, pretrain
     from dirs.stages.heuristics import load_optimum
 
     name, _ = variant_of(cfg, params)
+    pretrained = pretrained or None
     with stage_run("evaluate_policy", cfg, tags={"dirs.variant": name}) as run:
         torch.set_num_threads(1)  # batch-1 latency: one thread avoids thread start-up costs
         sc = Scenario.load(scenario)
