@@ -14,9 +14,15 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/scenarios.smk"
 include: "workflow/rules/heuristics.smk"
+include: "workflow/rules/demos.smk"
+include: "workflow/rules/fig4.smk"
+include: "workflow/rules/learner.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.heuristics.input,
+        rules.demos.input,
+        rules.plot_fig4.output,
+        rules.learner.input,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -92,6 +93,80 @@ class EvaluationConfig:
     heuristics: list[str] = field(default_factory=lambda: ["local", "remote", "random", "greedy"])
 
 
+class Demonstrator(str, Enum):
+    """Who labels the imitation demonstrations (paper Alg. 2; DESIGN §4)."""
+
+    levy = "levy"
+    oracle = "oracle"
+
+
+class SearchStart(str, Enum):
+    """Decision a search starts from: a heuristic, the better of both per sample, or random."""
+
+    greedy = "greedy"
+    remote = "remote"
+    best = "best"
+    random = "random"
+
+
+class LevyVariant(str, Enum):
+    proposed = "proposed"
+    classic = "classic"
+
+
+class Allocation(str, Enum):
+    exact = "exact"
+    search = "search"
+
+
+@dataclass
+class LevySettings:
+    """One Lévy flight search configuration (paper Alg. 4; dirs.solvers.levy.levy_flight)."""
+
+    population: int = 5
+    """P: population size (member 0 is the start decision)."""
+    iterations: int = 10
+    """G_max: iterations; γ = 2 − 2G/G_max."""
+    beta: float = 1.5
+    """β ∈ (0, 2]: Lévy exponent of the Mantegna steps (small = heavier tails, more global)."""
+    th: float = 0.4
+    """th ∈ [0, 1]: Lévy crossover threshold (eq. 22)."""
+    variant: LevyVariant = LevyVariant.proposed
+    """proposed (Alg. 4) | classic (eq. 18)."""
+    allocation: Allocation = Allocation.exact
+    """exact (closed-form f, p) | search (the paper's x = [a, f, p], eq. 19)."""
+
+
+@dataclass
+class SearchConfig:
+    """Lévy flight, PSO and DE settings; the demonstrations for imitation (DESIGN §4-5)."""
+
+    online: LevySettings = field(default_factory=LevySettings)
+    """Online refinement of the voted decision (paper: P=5, G_max=10, β=1.5, th=0.4)."""
+    demo: LevySettings = field(default_factory=lambda: LevySettings(population=20, iterations=100, beta=0.5))
+    """Demonstration search: small β (global search), larger P and G_max."""
+    start: SearchStart = SearchStart.greedy
+    """Start of the demonstration search: greedy | remote | best (better of both) | random."""
+    demonstrator: Demonstrator = Demonstrator.levy
+    """Who labels demonstrations: levy (the paper's default) | oracle (the exact optimum)."""
+    num_demos: int = 512
+    """K: demonstrations, from the first K training channel samples (Table II uses 64..512)."""
+    pso_particles: int = 30
+    """PSO swarm size."""
+    pso_budgets: list[int] = field(default_factory=lambda: [100, 300])
+    """PSO iteration budgets compared (NRR vs budget)."""
+    de_popsize: int = 2
+    """SciPy DE popsize multiplier (population = popsize · N)."""
+    de_budgets: list[int] = field(default_factory=lambda: [50, 200])
+    """DE generation budgets compared (NRR vs budget)."""
+    fig4_samples: int = 200
+    """Channel samples (training split) averaged in Fig. 4."""
+    fig4: LevySettings = field(default_factory=lambda: LevySettings(population=5, iterations=50))
+    """Fig. 4 search settings (the variant is set per curve: classic vs proposed)."""
+    fig4_start: SearchStart = SearchStart.random
+    """Start of the Fig. 4 searches (random shows the search dynamics; both curves share it)."""
+
+
 @dataclass
 class VariantConfig:
     """One DIRS training variant (a model directory results/models/<scenario>/seed<k>/<variant>/)."""
@@ -144,14 +219,6 @@ class DirsConfig:
     """ϕ: slots between two refinements + training rounds (paper: 10)."""
     steps_per_refine: int = 2
     """T_M: updates per agent after each refinement (paper: 2)."""
-    population: int = 5
-    """P: Lévy flight population of the online refinement (paper: 5)."""
-    iterations: int = 10
-    """G_max: Lévy flight iterations of the online refinement (paper: 10)."""
-    beta: float = 1.5
-    """β: Lévy exponent of the online refinement (large β, paper: 1.5)."""
-    th: float = 0.4
-    """th: Lévy crossover threshold (paper: 0.4)."""
     epsilon: float = 0.05
     """Flip probability per IoTD of the epsilon_greedy exploration (P·G_max candidates per refinement)."""
     validation_samples: int = 256
@@ -188,6 +255,7 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     dirs: DirsConfig = field(default_factory=DirsConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     seed: int = 0
     """Seed of the scenario (positions), channel samples and every randomised method."""
 
@@ -277,15 +345,46 @@ def validate(cfg: DictConfig) -> None:
         validate_dirs(cfg.dirs)
     if not cfg.profile.seeds:
         raise ParameterError("profile.seeds: needs at least one seed")
+    if "search" in cfg:
+        validate_search(cfg)
+
+
+def validate_levy(settings, key: str) -> None:
+    """Ranges of one :class:`LevySettings` (``key`` names it in messages)."""
+    if settings.population < 1:
+        raise ParameterError(f"{key}.population: must be >= 1, got {settings.population}")
+    if settings.iterations < 0:
+        raise ParameterError(f"{key}.iterations: must be >= 0, got {settings.iterations}")
+    if not 0 < settings.beta <= 2:
+        raise ParameterError(f"{key}.beta: Lévy exponent must lie in (0, 2], got {settings.beta}")
+    if not 0 <= settings.th <= 1:
+        raise ParameterError(f"{key}.th: crossover threshold must lie in [0, 1], got {settings.th}")
+
+
+def validate_search(cfg: DictConfig) -> None:
+    se = cfg.search
+    for key in ("online", "demo", "fig4"):
+        validate_levy(se[key], f"search.{key}")
+    for key in ("num_demos", "pso_particles", "de_popsize", "fig4_samples"):
+        if se[key] < (2 if key == "pso_particles" else 1):
+            raise ParameterError(f"search.{key}: must be >= {2 if key == 'pso_particles' else 1}, got {se[key]}")
+    for key in ("pso_budgets", "de_budgets"):
+        if not se[key] or any(b < 1 for b in se[key]):
+            raise ParameterError(f"search.{key}: needs one or more budgets >= 1, got {list(se[key])}")
+    if se.num_demos > cfg.scenario.num_train:
+        raise ParameterError(
+            f"search.num_demos: {se.num_demos} demonstrations need as many training channel samples, "
+            f"but scenario.num_train={cfg.scenario.num_train}"
+        )
 
 
 def validate_dirs(d) -> None:
     """Ranges of the DIRS settings (``dirs.*``)."""
-    for key in ("capacity", "batch", "refine_every", "steps_per_refine", "population", "validation_samples",
+    for key in ("capacity", "batch", "refine_every", "steps_per_refine", "validation_samples",
                 "validate_every", "reward_window", "threads", "num_demos"):
         if d[key] < 1:
             raise ParameterError(f"dirs.{key}: must be >= 1, got {d[key]}")
-    for key in ("pretrain_steps", "iterations", "checkpoint_every", "lambda1", "lambda2"):
+    for key in ("pretrain_steps", "checkpoint_every", "lambda1", "lambda2"):
         if d[key] < 0:
             raise ParameterError(f"dirs.{key}: must be >= 0, got {d[key]}")
     for key in ("lr", "eps_agent", "eps_demo", "alpha"):
@@ -293,10 +392,8 @@ def validate_dirs(d) -> None:
             raise ParameterError(f"dirs.{key}: must be > 0, got {d[key]}")
     if d.num_demos > d.capacity:
         raise ParameterError(f"dirs.num_demos: must be <= dirs.capacity={d.capacity}, got {d.num_demos}")
-    if not 0 < d.beta <= 2:
-        raise ParameterError(f"dirs.beta: Lévy exponent must lie in (0, 2], got {d.beta}")
-    if not 0 <= d.th <= 1 or not 0 <= d.epsilon <= 1:
-        raise ParameterError(f"dirs.th / dirs.epsilon: must lie in [0, 1], got {d.th}, {d.epsilon}")
+    if not 0 <= d.epsilon <= 1:
+        raise ParameterError(f"dirs.epsilon: must lie in [0, 1], got {d.epsilon}")
     for name, v in d.variants.items():
         if v.demonstrator not in ("levy", "oracle"):
             raise ParameterError(f"dirs.variants.{name}.demonstrator: unknown value {v.demonstrator!r}; allowed: ['levy', 'oracle']")

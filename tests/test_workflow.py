@@ -69,3 +69,23 @@ def test_second_dry_run_has_nothing_to_do(smoke_run):
     proc = snakemake(smoke_run, "-n", "--config", "profile=smoke")
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_smoke_demos_and_fig4(smoke_run):
+    import numpy as np
+
+    from mlflow.tracking import MlflowClient
+
+    for scenario in ("medium", "large", "xlarge"):
+        with np.load(smoke_run / f"data/demos/{scenario}/seed0/demos.npz") as z:
+            assert z["gains"].shape[0] == z["decisions"].shape[0] == z["nrr"].shape[0] == 8
+            assert (z["nrr"] <= 1 + 1e-12).all() and z["nrr"].mean() > 0.97
+    for name in ("fig4.png", "fig4.pdf", "fig4.csv"):
+        assert (smoke_run / "results/figures" / name).stat().st_size > 0
+    client = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}")
+    exp = client.get_experiment_by_name("dirs-smoke")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    demos = [r for r in runs if r.data.tags.get("dirs.stage") == "generate_demos"]
+    assert len(demos) == 3 and all("nrr_mean" in r.data.metrics for r in demos)
+    assert any(r.data.tags.get("dirs.stage") == "plot_fig4" for r in runs)

@@ -132,6 +132,33 @@ def init_population(start: np.ndarray, population: int, hnorm: np.ndarray, beta:
     return pop
 
 
+STARTS = ("greedy", "remote", "best", "random")
+
+
+def start_decisions(kind: str, gains: np.ndarray, params: SystemParams, tables: CostTables | None = None,
+                    rng=None) -> np.ndarray:
+    """Start decisions ``(T, N)`` of a search: ``greedy`` | ``remote`` | ``best`` (the better of the
+    two per sample) | ``random`` (uniform in {0..M}, no capacity rule)."""
+    from dirs.solvers.heuristics import greedy_tables, remote
+
+    kind = getattr(kind, "value", kind)
+    if kind not in STARTS:
+        raise ParameterError(f"start: unknown start {kind!r}; allowed: {list(STARTS)}")
+    g = check_gains(gains)
+    g = g[None] if g.ndim == 2 else g
+    if kind == "random":
+        return _as_rng(rng).integers(0, g.shape[-1] + 1, size=g.shape[:2])
+    if kind == "remote":
+        return remote(g, params)
+    tables = tables if tables is not None else cost_tables(g, params)
+    gr = greedy_tables(tables)
+    if kind == "greedy":
+        return gr
+    rm = remote(g, params)
+    better = tables.objective(rm) < tables.objective(gr)
+    return np.where(better[:, None], rm, gr)
+
+
 # ------------------------------------------------------------------ searched allocation (eq. 19)
 @dataclass(frozen=True)
 class _Physics:
@@ -184,7 +211,7 @@ def _repair(a: np.ndarray, f: np.ndarray, p: np.ndarray, ph: _Physics) -> tuple[
     f = np.where(off, np.maximum(f, 1.0), 0.0)
     onehot = a[..., None] == np.arange(1, m + 1)
     load = np.einsum("...nm,...n->...m", onehot.astype(np.float64), f)  # (..., T, M)
-    scale = np.minimum(1.0, ph.fmax / np.maximum(load, 1e-300))
+    scale = np.where(load > ph.fmax, ph.fmax / np.maximum(load, 1.0), 1.0)
     scale_i = np.take_along_axis(scale, np.maximum(a - 1, 0), -1)
     return f * np.where(off, scale_i, 1.0), p
 
@@ -341,4 +368,5 @@ __all__ = [
     "levy_flight",
     "normalised_gains",
     "price_allocation",
+    "start_decisions",
 ]

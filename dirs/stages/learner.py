@@ -49,8 +49,8 @@ def variant_of(cfg, params: dict | None) -> tuple[str, Any]:
 
 
 def refine_settings(cfg) -> dict[str, float]:
-    """P, G_max, β, th of the online refinement: ``search.online`` when present, else ``dirs.*``."""
-    src = cfg.search.online if "search" in cfg and "online" in cfg.search else cfg.dirs
+    """P, G_max, β, th of the online refinement (``search.online``; paper: 5, 10, 1.5, 0.4)."""
+    src = cfg.search.online
     return {"population": int(src.population), "iterations": int(src.iterations),
             "beta": float(src.beta), "th": float(src.th)}
 

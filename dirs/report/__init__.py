@@ -1,0 +1,1 @@
+"""Report artefacts: figures (``dirs.report.figures``) built from the pipeline's outputs."""

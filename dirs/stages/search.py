@@ -1,0 +1,152 @@
+"""Stages of the search family: imitation demonstrations (paper Alg. 2) and Fig. 4.
+
+* ``generate_demos``: K = ``search.num_demos`` demonstrations (h, a*) from the first K training
+  channel samples, labelled by the configured demonstrator — the Lévy flight with the demonstration
+  settings (small β, larger P and G_max) started from ``search.start``, or the exact optimum —
+  with their NRR against the exact optimum (stored and logged to MLflow).
+* ``plot_fig4``: fitness vs iteration of the classic (eq. 18) and the proposed (Alg. 4) Lévy flight
+  on the medium scenario, mean and 95% band over channel samples, exact optimum as a line.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dirs.common import save_npz_atomic, write_csv_atomic
+from dirs.paths import instance_dir, scenario_files
+from dirs.solvers.costs import CostTables, cost_tables
+from dirs.solvers.levy import levy_flight, start_decisions
+from dirs.solvers.oracle import solve_exact_tables
+from dirs.system import Scenario
+from dirs.tracking import stage_run
+
+log = logging.getLogger(__name__)
+
+#: Samples per Lévy flight call in the demonstration stage (one MLflow step each).
+CHUNK = 64
+
+
+def _slice(tables: CostTables, lo: int, hi: int) -> CostTables:
+    return CostTables(tx=tables.tx[lo:hi], local=tables.local, sqrt_f=tables.sqrt_f,
+                      mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t)
+
+
+def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, np.ndarray]:
+    """Demonstration decisions ``(K, N)`` for ``gains`` ``(K, N, M)`` and their exact-allocation
+    objective ``(K,)``, by ``cfg.search.demonstrator``.  Deterministic in ``cfg.seed``."""
+    se = cfg.search
+    tables = cost_tables(gains, params)
+    if str(getattr(se.demonstrator, "value", se.demonstrator)) == "oracle":
+        decisions = solve_exact_tables(tables)
+        return decisions, tables.objective(decisions)
+    rng = np.random.default_rng([int(cfg.seed), 0xDE305])
+    start = start_decisions(se.start, gains, params, tables, rng)
+    d = se.demo
+    decisions = np.empty(gains.shape[:2], dtype=np.int64)
+    for step, lo in enumerate(range(0, len(gains), CHUNK)):
+        hi = min(lo + CHUNK, len(gains))
+        res = levy_flight(gains[lo:hi], params, start[lo:hi], population=d.population, iterations=d.iterations,
+                          beta=d.beta, th=d.th, variant=str(getattr(d.variant, "value", d.variant)),
+                          allocation=str(getattr(d.allocation, "value", d.allocation)), rng=rng,
+                          tables=_slice(tables, lo, hi))
+        decisions[lo:hi] = res.decisions
+        if run is not None:
+            run.log_metrics({"levy_objective_mean": float(res.objective.mean()), "samples_done": hi}, step=step)
+        log.info("demonstrations %d/%d", hi, len(gains))
+    return decisions, tables.objective(decisions)
+
+
+def generate_demos(cfg, *, scenario: str | Path, channels: str | Path, demos: str | Path) -> None:
+    """Demonstrations (gains, decisions, nrr) → ``demos.npz`` (see module docstring)."""
+    with stage_run("generate_demos", cfg) as run:
+        sc = Scenario.load(scenario)
+        k = int(cfg.search.num_demos)
+        gains = sc.load_channels(channels, "train")[:k]
+        t0 = time.perf_counter()
+        decisions, objective = demonstrate(cfg, gains, sc.params, run)
+        elapsed = time.perf_counter() - t0
+        optimum = solve_exact_tables(cost_tables(gains, sc.params))
+        opt_obj = cost_tables(gains, sc.params).objective(optimum)
+        nrr = opt_obj / objective
+        save_npz_atomic(demos, gains=gains, decisions=decisions, nrr=nrr, objective=objective,
+                        optimum_objective=opt_obj)
+        agree = float((decisions == optimum).mean())
+        run.log_metrics({"nrr_mean": float(nrr.mean()), "nrr_min": float(nrr.min()),
+                         "label_agreement_with_optimum": agree, "seconds": elapsed,
+                         "ms_per_demo": 1e3 * elapsed / max(len(gains), 1)})
+        log.info("%s seed %d: %d demonstrations by %s, NRR vs optimum mean %.5f min %.5f, "
+                 "%.1f%% labels equal the optimum's, %.2f ms/demo", sc.name, cfg.seed, len(gains),
+                 getattr(cfg.search.demonstrator, "value", cfg.search.demonstrator), nrr.mean(), nrr.min(), 100 * agree, 1e3 * elapsed / max(len(gains), 1))
+
+
+def fig4_histories(cfg, gains: np.ndarray, params) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-iteration best objective ``(G_max + 1, T)`` of the classic and the proposed Lévy flight
+    from the same initial population, and the exact optimum ``(T,)``."""
+    se = cfg.search
+    f = se.fig4
+    tables = cost_tables(gains, params)
+    start = start_decisions(se.fig4_start, gains, params, tables, np.random.default_rng([int(cfg.seed), 0xF16]))
+    out = {}
+    for variant in ("classic", "proposed"):
+        res = levy_flight(gains, params, start, population=f.population, iterations=f.iterations, beta=f.beta,
+                          th=f.th, variant=variant, rng=np.random.default_rng([int(cfg.seed), 0xF164]),
+                          allocation=str(getattr(f.allocation, "value", f.allocation)), tables=tables)
+        out[variant] = res.history
+    return out, tables.objective(solve_exact_tables(tables))
+
+
+def _as_list(x):
+    return [x] if isinstance(x, (str, Path)) else list(x)
+
+
+def plot_fig4(cfg, *, scenario, channels, figure: str | Path, data: str | Path) -> None:
+    """Fig. 4 → ``figure`` (PNG; the PDF beside it) and its data CSV ``data``.
+
+    ``scenario``/``channels``: one instance or a list (e.g. every seed of medium); the first
+    ``search.fig4_samples`` training samples of each are pooled.
+    """
+    from dirs.report.figures import fig4_data, plot_fig4 as draw
+
+    with stage_run("plot_fig4", cfg) as run:
+        hists: dict[str, list] = {"classic": [], "proposed": []}
+        optima = []
+        for i, (s_path, c_path) in enumerate(zip(_as_list(scenario), _as_list(channels))):
+            sc = Scenario.load(s_path)
+            gains = sc.load_channels(c_path, "train")[: int(cfg.search.fig4_samples)]
+            sub = cfg.copy()
+            sub.seed = int(cfg.seed) + i  # distinct search streams per instance
+            h, opt = fig4_histories(sub, gains, sc.params)
+            for k in hists:
+                hists[k].append(h[k])
+            optima.append(opt)
+        frame = fig4_data({k: np.concatenate(v, axis=1) for k, v in hists.items()}, np.concatenate(optima))
+        write_csv_atomic(data, frame)
+        png = Path(figure)
+        draw(frame, png, png.with_suffix(".pdf"))
+        last = frame[frame.iteration == frame.iteration.max()].set_index("variant")
+        for variant, row in last.iterrows():
+            run.log_metrics({f"{variant}.final_ratio_to_optimum": float(row.ratio_to_optimum),
+                             f"{variant}.final_objective": float(row.objective)})
+        for path in (png, png.with_suffix(".pdf"), data):
+            run.log_artifact(path)
+        log.info("fig4: final objective/optimum %s", last.ratio_to_optimum.to_dict())
+
+
+def _demo_paths(cfg):
+    return {**scenario_files(cfg), "demos": instance_dir(cfg.paths.data_dir, "demos", cfg.scenario.name, cfg.seed)
+            / "demos.npz"}
+
+
+def _fig4_paths(cfg):
+    figs = Path(cfg.paths.results_dir) / "figures"
+    return {**scenario_files(cfg), "figure": figs / "fig4.png", "data": figs / "fig4.csv"}
+
+
+STAGES = {
+    "generate_demos": (generate_demos, _demo_paths),
+    "plot_fig4": (plot_fig4, _fig4_paths),
+}

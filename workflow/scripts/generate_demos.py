@@ -1,0 +1,5 @@
+"""Snakemake script of rule `generate_demos`: calls `dirs.stages` stage `generate_demos`."""
+
+from dirs.stages import run_from_snakemake
+
+run_from_snakemake(snakemake, "generate_demos")  # noqa: F821 (injected by Snakemake)
