@@ -91,7 +91,7 @@ class PrioritisedReplay:
 
     # ------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("gains", "decisions", "is_demo", "delta", "stamp")} | {
+        return {k: getattr(self, k).copy() for k in ("gains", "decisions", "is_demo", "delta", "stamp")} | {
             "size": self.size, "counter": self.counter}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

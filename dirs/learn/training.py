@@ -18,6 +18,7 @@ checkpoint from which a resumed run is bit-identical to an uninterrupted one on 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from dataclasses import dataclass, field
@@ -244,7 +245,7 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         return {
             "net": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
-            "opt": self.opt.state_dict(),
+            "opt": copy.deepcopy(self.opt.state_dict()),  # a snapshot, not live references
             "buffer": self.buffer.state_dict(),
             "rng": self.rng.bit_generator.state,
             "slot": self.slot, "step": self.step, "pretrain_done": self.pretrain_done,

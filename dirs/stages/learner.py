@@ -243,7 +243,8 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, pretrain
         frame = pd.DataFrame(rows, columns=COLUMNS + ["decide_eval_ms"])
         write_csv_atomic(table, frame)
         for row in rows:
-            run.log_metrics({f"{row['method']}.nrr_opt": row["nrr_opt"], f"{row['method']}.decision_ms": row["decision_ms"]})
+            key = row["method"].replace("+", "_")  # MLflow metric names: no "+"
+            run.log_metrics({f"{key}.nrr_opt": row["nrr_opt"], f"{key}.decision_ms": row["decision_ms"]})
         run.log_artifact(table)
         log.info("\n%s", frame[["method", "objective", "nrr_opt", "decision_ms", "decide_eval_ms", "train_s"]].to_string(index=False))
 
