@@ -107,7 +107,17 @@ class Policy:
         self.scaler = scaler
         self.params = params
         self.meta = dict(meta or {})
-        self._tables_cache = None
+        # frozen plain tensors: the inference path skips nn.Module dispatch (batch-1 latency)
+        self._layers = [(w.detach(), b.detach()) for w, b in zip(net.weights, net.biases)]
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Same as ``self.net(x)`` on the frozen weights (one baddbmm per layer for all M agents)."""
+        last = len(self._layers) - 1
+        for k, (w, b) in enumerate(self._layers):
+            x = torch.baddbmm(b, x, w)
+            if k < last:
+                x = torch.relu_(x)
+        return x
 
     @property
     def num_iotds(self) -> int:
@@ -120,7 +130,7 @@ class Policy:
     def probabilities(self, gains: np.ndarray) -> torch.Tensor:
         """``(M, T, N)`` offloading probabilities of every agent."""
         with torch.inference_mode():
-            return torch.sigmoid(self.net(self.scaler(gains)))
+            return torch.sigmoid(self.logits(self.scaler(gains)))
 
     def decide(self, gains: np.ndarray, repair: bool = False) -> np.ndarray:
         """Voted decisions ``(T, N)`` (or ``(N,)`` for one ``(N, M)`` sample); optionally repaired by
@@ -134,7 +144,7 @@ class Policy:
                 f"gains: expected shape (T, {self.num_iotds}, {self.num_servers}), got {np.shape(gains)}"
             )
         with torch.inference_mode():
-            logits = self.net(self.scaler(g))  # (M, T, N); sigmoid(z) ≥ 0.5 ⇔ z ≥ 0
+            logits = self.logits(self.scaler(g))  # (M, T, N)
             a = vote(torch.sigmoid(logits).permute(1, 2, 0))
         if repair:
             from dirs.solvers.costs import cost_tables
