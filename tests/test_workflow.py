@@ -121,7 +121,8 @@ def test_smoke_learner_outputs(smoke_run):
     exp = client.get_experiment_by_name("dirs-smoke")
     runs = client.search_runs([exp.experiment_id], max_results=1000)
     train = [r for r in runs if r.data.tags.get("dirs.stage") == "train_agents"]
-    assert len(train) == 8 and all(r.info.status == "FINISHED" for r in train)
+    assert len({(r.data.tags["dirs.scenario"], r.data.tags["dirs.variant"]) for r in train}) == 8
+    assert all(r.info.status == "FINISHED" for r in train)
     assert all({"avg_reward", "loss_agent1", "val_nrr"} <= set(r.data.metrics) for r in train)
     history = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}").get_metric_history(train[0].info.run_id, "avg_reward")
     assert len(history) > 1
