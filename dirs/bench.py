@@ -66,7 +66,7 @@ def bench_oracle(samples: int = 100, batch: int = 500, repeats: int = 7) -> list
 
 
 def bench_search(scenario: str = "large", samples: int = 50, swarm_samples: int = 5, de_samples: int = 3,
-                 seed: int = 0) -> list[dict]:
+                 seed: int = 0, overrides: tuple[str, ...] = ()) -> list[dict]:
     """Rows (method, settings, n, nrr mean/min, ms per sample) for the ``search`` subcommand.
 
     Settings come from the composed config (``conf/search/default.yaml``).  Channel samples are
@@ -79,9 +79,11 @@ def bench_search(scenario: str = "large", samples: int = 50, swarm_samples: int 
     from dirs.solvers.oracle import solve_exact_tables
     from dirs.solvers.swarm import differential_evolution_search, pso
 
-    cfg = compose([f"scenario={scenario}", f"seed={seed}"])
+    cfg = compose([f"scenario={scenario}", f"seed={seed}", *overrides])
     se = cfg.search
-    sc = _scenario(scenario, seed)
+    from dirs.stages.scenario import build_scenario
+
+    sc = build_scenario(cfg)
     gains = sc.sample_channels(samples, np.random.default_rng([seed, 0xBE4C]))
     tables = cost_tables(gains, sc.params)
     t0 = time.perf_counter()
@@ -143,10 +145,11 @@ def bench_search(scenario: str = "large", samples: int = 50, swarm_samples: int 
                                                   seeded=seeded, rng=seed, tables=tables_n(n)).objective,
                 n=min(swarm_samples, samples))
         for b in se.de_budgets:
-            row(f"de {kind}", f"popsize {se.de_popsize}, {b} gens",
+            row(f"de {kind}", f"popsize {se.de_popsize}, CR {se.de_recombination}, {b} gens",
                 lambda n, b=b, seeded=seeded: differential_evolution_search(
                     gains[:n], sc.params, popsize=se.de_popsize, maxiter=b, seeded=seeded, rng=seed,
-                    tables=tables_n(n)).objective,
+                    tables=tables_n(n), recombination=se.de_recombination,
+                    mutation=tuple(se.de_mutation)).objective,
                 n=min(de_samples, samples))
     return rows
 
@@ -171,11 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--swarm-samples", type=int, default=5, help="channel samples for PSO")
     q.add_argument("--de-samples", type=int, default=3, help="channel samples for DE (one SciPy run each)")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. search.de_recombination=0.1")
     args = parser.parse_args(argv)
     if args.what == "search":
         print(f"search on {args.scenario}: NRR = optimum objective / method objective (mean, min); "
               "ms per sample (batched where the method is vectorised); timings on a shared machine")
-        _print(bench_search(args.scenario, args.samples, args.swarm_samples, args.de_samples, args.seed),
+        _print(bench_search(args.scenario, args.samples, args.swarm_samples, args.de_samples, args.seed,
+                            tuple(args.overrides)),
                {"nrr_mean": ".5f", "nrr_min": ".5f", "ms_per_sample": ".3f"})
     if args.what == "oracle":
         print("exact oracle: median ms per sample (batch 1); evaluate: µs per sample in a batch of", args.batch)

@@ -159,6 +159,11 @@ class SearchConfig:
     """SciPy DE popsize multiplier (population = popsize · N)."""
     de_budgets: list[int] = field(default_factory=lambda: [50, 200])
     """DE generation budgets compared (NRR vs budget)."""
+    de_recombination: float = 0.7
+    """DE crossover probability CR ∈ [0, 1] (SciPy's default 0.7; on 180+ IoTDs a small CR such as
+    0.05-0.1 changes few IoTDs per trial and escapes the stagnation of the textbook setting)."""
+    de_mutation: list[float] = field(default_factory=lambda: [0.5, 1.0])
+    """DE differential weight F: [lo, hi] dithered per generation (SciPy's default), in [0, 2]."""
     fig4_samples: int = 200
     """Channel samples (training split) averaged in Fig. 4."""
     fig4: LevySettings = field(default_factory=lambda: LevySettings(population=5, iterations=50))
@@ -371,6 +376,11 @@ def validate_search(cfg: DictConfig) -> None:
     for key in ("pso_budgets", "de_budgets"):
         if not se[key] or any(b < 1 for b in se[key]):
             raise ParameterError(f"search.{key}: needs one or more budgets >= 1, got {list(se[key])}")
+    if not 0 <= se.de_recombination <= 1:
+        raise ParameterError(f"search.de_recombination: must lie in [0, 1], got {se.de_recombination}")
+    mut = list(se.de_mutation)
+    if len(mut) != 2 or not 0 <= mut[0] <= mut[1] <= 2:
+        raise ParameterError(f"search.de_mutation: needs [lo, hi] with 0 <= lo <= hi <= 2, got {mut}")
     if se.num_demos > cfg.scenario.num_train:
         raise ParameterError(
             f"search.num_demos: {se.num_demos} demonstrations need as many training channel samples, "

@@ -38,3 +38,15 @@ def test_bad_values_fail_naming_the_key(override, key):
 def test_unknown_demonstrator_lists_the_allowed_values():
     with pytest.raises(ParameterError, match=r"levy, oracle"):
         compose(["search.demonstrator=exact"])
+
+
+def test_bench_search_runs_every_method_on_tiny_budgets(capsys):
+    from dirs.bench import bench_search
+
+    rows = bench_search("medium", samples=3, swarm_samples=2, de_samples=1, overrides=(
+        "search.demo.iterations=3", "search.pso_budgets=[2]", "search.de_budgets=[1]", "search.de_recombination=0.1"))
+    methods = {r["method"] for r in rows}
+    assert {"random", "remote", "greedy", "levy classic", "pso textbook", "de seeded"} <= methods
+    assert any(m.startswith("levy proposed (default demos)") for m in methods)
+    assert all(0 < r["nrr_mean"] <= 1 + 1e-12 for r in rows)
+    assert any("CR 0.1" in r["settings"] for r in rows)
