@@ -182,6 +182,9 @@ class VariantConfig:
     """Source of the demonstrations: levy (the generate_demos stage) | oracle (exact optimum)."""
     exploration: str = "levy"
     """Online refinement of the voted decision: levy (Alg. 4, large β) | epsilon_greedy (random flips)."""
+    refine_repair: bool = False
+    """Ours, not the paper's: polish each refined decision by single-IoTD improving moves (local
+    search) before it is stored, so online labels are local optima instead of near-copies of the vote."""
 
 
 def _default_variants() -> dict:
@@ -190,6 +193,7 @@ def _default_variants() -> dict:
         "dirs-oracle-demos": VariantConfig(True, "oracle", "levy"),
         "ensemble-levy": VariantConfig(False, "levy", "levy"),
         "ensemble-egreedy": VariantConfig(False, "levy", "epsilon_greedy"),
+        "dirs-repair-refine": VariantConfig(True, "levy", "levy", True),
     }
 
 

@@ -163,3 +163,15 @@ def test_unknown_exploration_is_rejected():
 
     with pytest.raises(ParameterError, match="exploration"):
         TrainSettings(exploration="boltzmann")
+
+
+def test_refine_repair_stores_local_optima(small):
+    from dirs.solvers.local_search import move_deltas
+
+    sc, train, *_ = small
+    tr = trainer(sc, train, refine_repair=True)
+    tables = cost_tables(train[:3], sc.params)
+    for t in range(3):
+        one = cost_tables(train[t:t + 1], sc.params)
+        best = tr.explore(train[t:t + 1], np.zeros((1, sc.num_iotds), int), one)
+        assert move_deltas(best[None], one).min() > -1e-9 * np.abs(tables.local).sum()

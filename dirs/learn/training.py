@@ -61,6 +61,7 @@ class TrainSettings:
     beta: float = 1.5
     th: float = 0.4
     epsilon: float = 0.05
+    refine_repair: bool = False
     validate_every: int = 500
     reward_window: int = 100
 
@@ -185,7 +186,12 @@ class Trainer:
             cand = np.where(flip, rand, start.reshape(1, -1))
         cand = np.concatenate([start.reshape(1, -1), cand], 0)
         obj = tables.objective(cand[:, None, :])[:, 0]
-        return cand[int(np.argmin(obj))]
+        best = cand[int(np.argmin(obj))]
+        if self.s.refine_repair:
+            from dirs.solvers.local_search import improve_tables
+
+            best = improve_tables(best[None], tables)[0]
+        return best
 
     def train_online(self, gains: np.ndarray, tables: CostTables, *,
                      validation: tuple[np.ndarray, CostTables, np.ndarray] | None = None,

@@ -61,7 +61,7 @@ def settings(cfg, variant) -> TrainSettings:
         hidden=None if d.hidden is None else list(d.hidden), lr=d.lr, capacity=d.capacity, batch=d.batch,
         pretrain_steps=d.pretrain_steps, lambda1=d.lambda1, lambda2=d.lambda2, eps_agent=d.eps_agent,
         eps_demo=d.eps_demo, alpha=d.alpha, refine_every=d.refine_every, steps_per_refine=d.steps_per_refine,
-        exploration=str(variant.exploration), epsilon=d.epsilon, validate_every=d.validate_every,
+        exploration=str(variant.exploration), refine_repair=bool(variant.refine_repair), epsilon=d.epsilon, validate_every=d.validate_every,
         reward_window=d.reward_window, **refine_settings(cfg))
 
 
