@@ -17,6 +17,7 @@ include: "workflow/rules/heuristics.smk"
 include: "workflow/rules/demos.smk"
 include: "workflow/rules/fig4.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/learner.smk"
 
 
 rule all:
@@ -26,3 +27,4 @@ rule all:
         rules.demos.input,
         rules.plot_fig4.output,
         rules.baselines.input,
+        rules.learner.input,

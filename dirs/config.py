@@ -290,6 +290,90 @@ class BaselineConfig:
 
 
 @dataclass
+class VariantConfig:
+    """One DIRS training variant (a model directory results/models/<scenario>/seed<k>/<variant>/)."""
+
+    imitation: bool = True
+    """Pre-train on demonstrations (Alg. 2) and keep them in the replay buffer."""
+    demonstrator: str = "levy"
+    """Source of the demonstrations: levy (the generate_demos stage) | oracle (exact optimum)."""
+    exploration: str = "levy"
+    """Online refinement of the voted decision: levy (Alg. 4, large β) | epsilon_greedy (random flips)."""
+    refine_repair: bool = False
+    """Ours, not the paper's: polish each refined decision by single-IoTD improving moves (local
+    search) before it is stored, so online labels are local optima instead of near-copies of the vote."""
+
+
+def _default_variants() -> dict:
+    return {
+        "dirs": VariantConfig(True, "levy", "levy"),
+        "dirs-oracle-demos": VariantConfig(True, "oracle", "levy"),
+        "ensemble-levy": VariantConfig(False, "levy", "levy"),
+        "ensemble-egreedy": VariantConfig(False, "levy", "epsilon_greedy"),
+        "dirs-repair-refine": VariantConfig(True, "levy", "levy", True),
+    }
+
+
+@dataclass
+class DirsConfig:
+    """DIRS agents and their training (paper §IV, Alg. 1-4; defaults = the paper's values)."""
+
+    hidden: Optional[list[int]] = None
+    """Hidden layer sizes of every agent; null = the paper's for the scenario's N (medium [80, 60],
+    large [260, 200], xlarge [300, 250]; otherwise [max(80, 1.5N), max(60, 1.25N)])."""
+    lr: float = 1e-3
+    """Adam learning rate (the paper names Adam, not its rate)."""
+    capacity: int = 1024
+    """Replay buffer capacity (paper: 1024)."""
+    batch: int = 256
+    """Minibatch size (paper: 256)."""
+    num_demos: int = 512
+    """Demonstrations used for pre-training (the first ones of the demos file; <= capacity)."""
+    pretrain_steps: int = 500
+    """T_D: imitation pre-training steps (paper: 500)."""
+    lambda1: float = 1e-4
+    """λ1: weight of ‖θ‖² in L1 (paper: 1e-4)."""
+    lambda2: float = 0.5
+    """λ2: weight of the agent-data loss L_A in L2 (paper: 0.5)."""
+    eps_agent: float = 0.08
+    """ε_A: priority offset of agent data (eq. 15; paper 0.08)."""
+    eps_demo: float = 0.02
+    """ε_D: priority offset of demonstrations (eq. 15; paper 0.02)."""
+    alpha: float = 1.0
+    """Priority exponent of eq. 15 (1 = as printed)."""
+    refine_every: int = 10
+    """ϕ: slots between two refinements + training rounds (paper: 10)."""
+    steps_per_refine: int = 2
+    """T_M: updates per agent after each refinement (paper: 2)."""
+    epsilon: float = 0.05
+    """Flip probability per IoTD of the epsilon_greedy exploration (P·G_max candidates per refinement)."""
+    validation_samples: int = 256
+    """Last training samples held out as the fixed validation set (NRR vs the exact optimum)."""
+    validate_every: int = 500
+    """Slots between two validation NRR measurements."""
+    reward_window: int = 100
+    """Slots averaged in the logged average reward (Fig. 5)."""
+    checkpoint_every: int = 500
+    """Slots between two checkpoints of online training (resume after a kill)."""
+    threads: int = 1
+    """torch threads (fixed for bit-identical reruns)."""
+    variant: str = "dirs"
+    """Variant a stage works on when run alone (``python -m dirs train_agents dirs.variant=...``)."""
+    variants: dict[str, VariantConfig] = field(default_factory=_default_variants)
+    """Training variants by model name."""
+    models: list[str] = field(default_factory=lambda: ["dirs", "dirs-oracle-demos"])
+    """Variants built for every scenario of the profile."""
+    ablations: list[str] = field(default_factory=lambda: ["ensemble-levy", "ensemble-egreedy"])
+    """Variants built only for ``figure_scenario`` (Fig. 5)."""
+    figure_scenario: str = "medium"
+    """Scenario of Table II, Fig. 3 and Fig. 5 (paper: medium)."""
+    table2_demo_counts: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
+    """Demonstration counts of Table II."""
+    table2_holdout: int = 500
+    """Held-out demonstrations on which Table II's test accuracy is measured."""
+
+
+@dataclass
 class Config:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     profile: ProfileConfig = field(default_factory=ProfileConfig)
@@ -297,6 +381,7 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    dirs: DirsConfig = field(default_factory=DirsConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     seed: int = 0
@@ -384,6 +469,8 @@ def validate(cfg: DictConfig) -> None:
         system_params(cfg)
     except ParameterError as exc:
         raise ParameterError(f"scenario.{exc}") from None
+    if "dirs" in cfg:
+        validate_dirs(cfg.dirs)
     if not cfg.profile.seeds:
         raise ParameterError("profile.seeds: needs at least one seed")
     if "search" in cfg:
@@ -471,6 +558,32 @@ def validate_baseline(bl) -> None:
     hidden = [*bl.ac.net_arch, *bl.ddpg.net_arch, *bl.maddpg.critic_hidden, *(bl.maddpg.actor_hidden or [])]
     if any(h < 1 for h in hidden):
         raise ParameterError(f"baseline: hidden layer sizes must be >= 1, got {hidden}")
+
+
+def validate_dirs(d) -> None:
+    """Ranges of the DIRS settings (``dirs.*``)."""
+    for key in ("capacity", "batch", "refine_every", "steps_per_refine", "validation_samples",
+                "validate_every", "reward_window", "threads", "num_demos"):
+        if d[key] < 1:
+            raise ParameterError(f"dirs.{key}: must be >= 1, got {d[key]}")
+    for key in ("pretrain_steps", "checkpoint_every", "lambda1", "lambda2"):
+        if d[key] < 0:
+            raise ParameterError(f"dirs.{key}: must be >= 0, got {d[key]}")
+    for key in ("lr", "eps_agent", "eps_demo", "alpha"):
+        if not d[key] > 0:
+            raise ParameterError(f"dirs.{key}: must be > 0, got {d[key]}")
+    if d.num_demos > d.capacity:
+        raise ParameterError(f"dirs.num_demos: must be <= dirs.capacity={d.capacity}, got {d.num_demos}")
+    if not 0 <= d.epsilon <= 1:
+        raise ParameterError(f"dirs.epsilon: must lie in [0, 1], got {d.epsilon}")
+    for name, v in d.variants.items():
+        if v.demonstrator not in ("levy", "oracle"):
+            raise ParameterError(f"dirs.variants.{name}.demonstrator: unknown value {v.demonstrator!r}; allowed: ['levy', 'oracle']")
+        if v.exploration not in ("levy", "epsilon_greedy"):
+            raise ParameterError(f"dirs.variants.{name}.exploration: unknown value {v.exploration!r}; allowed: ['levy', 'epsilon_greedy']")
+    for name in list(d.models) + list(d.ablations) + [d.variant]:
+        if name not in d.variants:
+            raise ParameterError(f"dirs.models/ablations: unknown variant {name!r}; defined: {sorted(d.variants)}")
 
 
 def system_params(cfg: DictConfig) -> SystemParams:

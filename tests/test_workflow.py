@@ -105,3 +105,41 @@ def test_smoke_demos_and_fig4(smoke_run):
     demos = [r for r in runs if r.data.tags.get("dirs.stage") == "generate_demos"]
     assert len(demos) == 3 and all("nrr_mean" in r.data.metrics for r in demos)
     assert any(r.data.tags.get("dirs.stage") == "plot_fig4" for r in runs)
+
+
+@pytest.mark.slow
+def test_smoke_learner_outputs(smoke_run):
+    import numpy as np
+
+    from mlflow.tracking import MlflowClient
+
+    from dirs.learn import load_policy
+    from dirs.system import Scenario
+
+    for scenario in ("medium", "large", "xlarge"):
+        for variant in ("dirs", "dirs-oracle-demos"):
+            table = pd.read_csv(smoke_run / f"results/evaluations/{scenario}/seed0/policy_{variant}.csv")
+            assert set(table.method) >= {variant, f"{variant}+repair", f"{variant}-imitation-only"}
+            assert ((table.nrr_opt > 0) & (table.nrr_opt <= 1 + 1e-12)).all()
+            assert (table.set_index("method").loc[[variant, f"{variant}+repair"], "train_s"] > 0).all()
+        pol = load_policy(smoke_run / f"results/models/{scenario}/seed0/dirs")
+        sc = Scenario.load(smoke_run / f"data/scenarios/{scenario}/seed0/scenario.json")
+        gains = sc.load_channels(smoke_run / f"data/scenarios/{scenario}/seed0/channels.npz", "test")
+        assert pol.decide(gains).shape == gains.shape[:2]
+    for name in ("fig3.png", "fig3.pdf", "fig5.png", "fig5.pdf"):
+        assert (smoke_run / "results/figures" / name).stat().st_size > 0
+    t2 = pd.read_csv(smoke_run / "results/tables/table2.csv")
+    assert set(t2.loss) == {"L1", "LD"} and t2.train_accuracy.between(0, 1).all()
+    f5 = pd.read_csv(smoke_run / "results/tables/fig5.csv")
+    assert set(f5.variant) == {"dirs", "ensemble-levy", "ensemble-egreedy"}
+    assert not (smoke_run / "results/checkpoints").exists() or not any((smoke_run / "results/checkpoints").rglob("*.pt"))
+    client = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}")
+    exp = client.get_experiment_by_name("dirs-smoke")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    train = [r for r in runs if r.data.tags.get("dirs.stage") == "train_agents"]
+    assert len({(r.data.tags["dirs.scenario"], r.data.tags["dirs.variant"]) for r in train}) == 8
+    assert all(r.info.status == "FINISHED" for r in train)
+    assert all({"avg_reward", "loss_agent1", "val_nrr"} <= set(r.data.metrics) for r in train)
+    history = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}").get_metric_history(train[0].info.run_id, "avg_reward")
+    assert len(history) > 1
+    assert np.isfinite([m.value for m in history]).all()

@@ -1,0 +1,204 @@
+"""DIRS agents (paper §IV-A): one MLP per MEC server, all M of them evaluated in one batched pass.
+
+Agent j sees its own column of channel gains h_j = (h_1j … h_Nj) and outputs N sigmoid
+probabilities π_j(h_j)_i = "IoTD i offloads to server j".  The layer sizes are the paper's
+([N, hidden…, N]; medium [30, 80, 60, 30], large [180, 260, 200, 180], xlarge [200, 300, 250, 200]).
+
+Inputs are standardised log-gains: x_ij = (log h_ij − μ_ij) / σ_ij, with μ, σ per (IoTD, server)
+from the training samples, stored with the model (raw gains are ~1e-6…1e-3, far outside the
+range a sigmoid/ReLU network trains well on).
+
+The M agents' weights are stacked into ``(M, in, out)`` tensors and every layer is one
+``torch.baddbmm``, so a decision for any batch costs L batched matrix products, not M·L.
+A :class:`Policy` bundles the network, the input statistics and the system parameters, and is
+saved as ``policy.pt`` (tensors only, ``weights_only`` loadable) + ``policy.json`` (plain data).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from dirs.common import atomic_path, write_json_atomic
+from dirs.learn.vote import vote
+from dirs.system.params import ParameterError, SystemParams
+
+#: Paper layer sizes (hidden layers) by scenario size N (paper §V).
+PAPER_HIDDEN = {30: [80, 60], 180: [260, 200], 200: [300, 250]}
+POLICY_FORMAT = 1
+
+
+def hidden_layers(num_iotds: int, hidden: Sequence[int] | None = None) -> list[int]:
+    """Hidden sizes: ``hidden`` if given, else the paper's for this N, else ⌈1.5N⌉, ⌈1.25N⌉ (≥ 80, 60)."""
+    if hidden:
+        return [int(h) for h in hidden]
+    if num_iotds in PAPER_HIDDEN:
+        return list(PAPER_HIDDEN[num_iotds])
+    return [max(80, math.ceil(1.5 * num_iotds)), max(60, math.ceil(1.25 * num_iotds))]
+
+
+class StackedAgents(torch.nn.Module):
+    """M independent MLPs ``N → hidden… → N`` (ReLU hidden, sigmoid out) with stacked weights."""
+
+    def __init__(self, num_iotds: int, num_servers: int, hidden: Sequence[int], generator: torch.Generator | None = None):
+        super().__init__()
+        self.num_iotds, self.num_servers = int(num_iotds), int(num_servers)
+        self.sizes = [self.num_iotds, *[int(h) for h in hidden], self.num_iotds]
+        self.weights = torch.nn.ParameterList()
+        self.biases = torch.nn.ParameterList()
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            bound = 1.0 / math.sqrt(fan_in)  # PyTorch's nn.Linear default initialisation
+            w = (torch.rand(self.num_servers, fan_in, fan_out, generator=generator, dtype=torch.float32) * 2 - 1) * bound
+            b = (torch.rand(self.num_servers, 1, fan_out, generator=generator, dtype=torch.float32) * 2 - 1) * bound
+            self.weights.append(torch.nn.Parameter(w))
+            self.biases.append(torch.nn.Parameter(b))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(M, B, N)`` from standardised inputs ``(M, B, N)`` (agent j reads row j)."""
+        last = len(self.weights) - 1
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)
+            if k < last:
+                x = torch.relu(x)
+        return x
+
+    def l2(self) -> torch.Tensor:
+        """‖θ_j‖² per agent, ``(M,)`` (the λ1 term of L1, paper Alg. 2)."""
+        return sum((w * w).sum((1, 2)) + (b * b).sum((1, 2)) for w, b in zip(self.weights, self.biases))
+
+
+class InputScaler:
+    """x = (log h − μ) / σ per (IoTD, server); statistics from training gains."""
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray):
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.asarray(std, dtype=np.float64)
+        self._mean_t = torch.as_tensor(self.mean.T[:, None, :], dtype=torch.float32)  # (M, 1, N)
+        self._inv_t = torch.as_tensor(1.0 / self.std.T[:, None, :], dtype=torch.float32)
+
+    @classmethod
+    def fit(cls, gains: np.ndarray) -> "InputScaler":
+        lg = np.log(np.asarray(gains, dtype=np.float64))
+        return cls(lg.mean(0), np.maximum(lg.std(0), 1e-6))
+
+    def __call__(self, gains: np.ndarray) -> torch.Tensor:
+        """``(T, N, M)`` gains → ``(M, T, N)`` float32 agent inputs."""
+        g = np.asarray(gains)
+        lg = torch.from_numpy(np.log(g).astype(np.float32, copy=False)).permute(2, 0, 1)
+        return (lg - self._mean_t) * self._inv_t
+
+
+def targets(decisions: np.ndarray, num_servers: int) -> torch.Tensor:
+    """Agent labels ``(M, T, N)``: 1[a*_i = j] (the target of agent j's output i, paper Alg. 2)."""
+    a = torch.as_tensor(np.asarray(decisions), dtype=torch.int64)
+    return (a[None] == torch.arange(1, num_servers + 1)[:, None, None]).to(torch.float32)
+
+
+class Policy:
+    """Trained DIRS agents + input statistics + system parameters: ``decide(gains) → (T, N)``."""
+
+    def __init__(self, net: StackedAgents, scaler: InputScaler, params: SystemParams, meta: dict[str, Any] | None = None):
+        self.net = net.eval()
+        self.scaler = scaler
+        self.params = params
+        self.meta = dict(meta or {})
+        # frozen plain tensors: the inference path skips nn.Module dispatch (batch-1 latency)
+        self._layers = [(w.detach(), b.detach()) for w, b in zip(net.weights, net.biases)]
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Same as ``self.net(x)`` on the frozen weights (one baddbmm per layer for all M agents)."""
+        last = len(self._layers) - 1
+        for k, (w, b) in enumerate(self._layers):
+            x = torch.baddbmm(b, x, w)
+            if k < last:
+                x = torch.relu_(x)
+        return x
+
+    @property
+    def num_iotds(self) -> int:
+        return self.net.num_iotds
+
+    @property
+    def num_servers(self) -> int:
+        return self.net.num_servers
+
+    def probabilities(self, gains: np.ndarray) -> torch.Tensor:
+        """``(M, T, N)`` offloading probabilities of every agent."""
+        with torch.inference_mode():
+            return torch.sigmoid(self.logits(self.scaler(gains)))
+
+    def decide(self, gains: np.ndarray, repair: bool = False) -> np.ndarray:
+        """Voted decisions ``(T, N)`` (or ``(N,)`` for one ``(N, M)`` sample); optionally repaired by
+        single-IoTD improving moves (:func:`dirs.solvers.local_search.improve_tables`)."""
+        g = np.asarray(gains, dtype=np.float64)
+        single = g.ndim == 2
+        if single:
+            g = g[None]
+        if g.ndim != 3 or g.shape[1:] != (self.num_iotds, self.num_servers):
+            raise ParameterError(
+                f"gains: expected shape (T, {self.num_iotds}, {self.num_servers}), got {np.shape(gains)}"
+            )
+        with torch.inference_mode():
+            logits = self.logits(self.scaler(g))  # (M, T, N)
+            a = vote(torch.sigmoid(logits).permute(1, 2, 0))
+        if repair:
+            from dirs.solvers.costs import cost_tables
+            from dirs.solvers.local_search import improve_tables
+
+            a = improve_tables(a, cost_tables(g, self.params))
+        return a[0] if single else a
+
+    # -------------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> None:
+        """``policy.pt`` (weights and input statistics as tensors) and ``policy.json`` (config)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {
+            "weights": [w.detach().clone() for w in self.net.weights],
+            "biases": [b.detach().clone() for b in self.net.biases],
+            "input_mean": torch.as_tensor(self.scaler.mean),
+            "input_std": torch.as_tensor(self.scaler.std),
+        }
+        with atomic_path(directory / "policy.pt") as tmp:
+            torch.save(tensors, tmp)
+        write_json_atomic(directory / "policy.json", {
+            "format_version": POLICY_FORMAT,
+            "num_iotds": self.num_iotds,
+            "num_servers": self.num_servers,
+            "layers": self.net.sizes,
+            "params": self.params.to_dict(),
+            "meta": self.meta,
+        })
+
+
+def build_net(num_iotds: int, num_servers: int, hidden: Sequence[int] | None, seed: int) -> StackedAgents:
+    gen = torch.Generator().manual_seed(int(seed))
+    return StackedAgents(num_iotds, num_servers, hidden_layers(num_iotds, hidden), generator=gen)
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load a saved :class:`Policy` from its directory (or its ``policy.pt`` / ``policy.json``)."""
+    path = Path(path)
+    directory = path if path.is_dir() else path.parent
+    meta_path, pt_path = directory / "policy.json", directory / "policy.pt"
+    for p in (meta_path, pt_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p}: no saved policy here (expected policy.json and policy.pt)")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format_version") != POLICY_FORMAT:
+        raise ParameterError(f"{meta_path}: format_version {meta.get('format_version')!r} is not {POLICY_FORMAT}")
+    tensors = torch.load(pt_path, weights_only=True)
+    sizes = meta["layers"]
+    net = StackedAgents(meta["num_iotds"], meta["num_servers"], sizes[1:-1])
+    with torch.no_grad():
+        for p, w in zip(net.weights, tensors["weights"]):
+            p.copy_(w)
+        for p, b in zip(net.biases, tensors["biases"]):
+            p.copy_(b)
+    scaler = InputScaler(tensors["input_mean"].numpy(), tensors["input_std"].numpy())
+    return Policy(net, scaler, SystemParams.from_dict(meta["params"]), meta.get("meta"))

@@ -1,0 +1,377 @@
+"""Stages of the DIRS learner: imitation pre-training, online ensemble training, evaluation,
+Table II (imitation accuracy), and the learning figures (Fig. 3, Fig. 5).
+
+Models live in ``results/models/<scenario>/seed<k>/<variant>/`` (variants: ``dirs.variants``):
+``pretrained.pt`` (trainer state after Alg. 2) and ``pretrain_loss.csv``; ``policy.pt`` +
+``policy.json`` (the trained policy, :func:`dirs.learn.load_policy`) and ``training.csv`` (one row per
+ϕ-slot period: reward, average reward, agents' losses, validation NRR).  Online training checkpoints
+to ``results/checkpoints/<scenario>/seed<k>/<variant>/online.pt`` every ``dirs.checkpoint_every``
+slots and resumes from it (bit-identical) when restarted with the same inputs and config.
+
+The last ``dirs.validation_samples`` training samples are the fixed validation set; online training
+runs over the other training samples (one pass, T_DRL = their number).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dirs.common import atomic_path, save_npz_atomic, write_csv_atomic
+from dirs.config import flatten
+from dirs.evaluation import COLUMNS, measure
+from dirs.learn.agents import InputScaler, Policy, StackedAgents
+from dirs.learn.training import Trainer, TrainSettings, accuracy, set_determinism
+from dirs.paths import evaluation_dir, instance_dir, scenario_files
+from dirs.solvers.costs import CostTables, cost_tables
+from dirs.solvers.oracle import solve_exact_tables
+from dirs.system import Scenario, evaluate
+from dirs.system.params import ParameterError
+from dirs.tracking import stage_run
+
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------ helpers
+def variant_of(cfg, params: dict | None) -> tuple[str, Any]:
+    name = str((params or {}).get("variant") or cfg.dirs.variant)
+    if name not in cfg.dirs.variants:
+        raise ParameterError(f"dirs.variant: unknown variant {name!r}; defined: {sorted(cfg.dirs.variants)}")
+    return name, cfg.dirs.variants[name]
+
+
+def refine_settings(cfg) -> dict[str, float]:
+    """P, G_max, β, th of the online refinement (``search.online``; paper: 5, 10, 1.5, 0.4)."""
+    src = cfg.search.online
+    return {"population": int(src.population), "iterations": int(src.iterations),
+            "beta": float(src.beta), "th": float(src.th)}
+
+
+def settings(cfg, variant) -> TrainSettings:
+    d = cfg.dirs
+    return TrainSettings(
+        hidden=None if d.hidden is None else list(d.hidden), lr=d.lr, capacity=d.capacity, batch=d.batch,
+        pretrain_steps=d.pretrain_steps, lambda1=d.lambda1, lambda2=d.lambda2, eps_agent=d.eps_agent,
+        eps_demo=d.eps_demo, alpha=d.alpha, refine_every=d.refine_every, steps_per_refine=d.steps_per_refine,
+        exploration=str(variant.exploration), refine_repair=bool(variant.refine_repair), epsilon=d.epsilon, validate_every=d.validate_every,
+        reward_window=d.reward_window, **refine_settings(cfg))
+
+
+def split_train(cfg, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(online slots, validation samples) of the training samples."""
+    v = int(cfg.dirs.validation_samples)
+    if v >= len(gains):
+        raise ParameterError(f"dirs.validation_samples: {v} leaves no training sample of {len(gains)}")
+    return gains[:-v], gains[-v:]
+
+
+def make_trainer(cfg, variant_name: str, variant, sc: Scenario, train: np.ndarray) -> Trainer:
+    set_determinism(cfg.dirs.threads)
+    torch.manual_seed(int(cfg.seed))
+    meta = {"variant": variant_name, "scenario": sc.name, "seed": int(cfg.seed),
+            "imitation": bool(variant.imitation), "demonstrator": str(variant.demonstrator),
+            "exploration": str(variant.exploration)}
+    return Trainer(settings(cfg, variant), InputScaler.fit(split_train(cfg, train)[0]), sc.params,
+                   sc.num_iotds, sc.num_servers, int(cfg.seed), meta)
+
+
+def load_demos(cfg, variant, sc: Scenario, train: np.ndarray, demos: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``dirs.num_demos`` demonstrations: the demos file (Lévy) or the exact optimum."""
+    k = int(cfg.dirs.num_demos)
+    if str(variant.demonstrator) == "oracle":
+        g = split_train(cfg, train)[0][:k]
+        return g, solve_exact_tables(cost_tables(g, sc.params))
+    if demos is None:
+        raise ParameterError("demos: the levy demonstrator needs the generate_demos output (demos.npz)")
+    with np.load(demos) as z:
+        g, a = z["gains"], z["decisions"]
+    if len(g) < k:
+        log.warning("demos file %s has %d demonstrations, fewer than dirs.num_demos=%d: using all", demos, len(g), k)
+    return g[:k], a[:k]
+
+
+def _fingerprint(cfg, variant_name: str, *files) -> str:
+    h = hashlib.sha256(json.dumps(flatten(cfg), sort_keys=True, default=str).encode())
+    h.update(variant_name.encode())
+    for f in files:
+        if f is not None and Path(f).is_file():
+            h.update(Path(f).read_bytes())
+    return h.hexdigest()
+
+
+def _save_state(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_state(path: Path) -> dict:
+    return torch.load(path, weights_only=False)  # our own file (trainer state incl. NumPy arrays)
+
+
+def checkpoint_path(cfg, variant_name: str) -> Path:
+    return instance_dir(cfg.paths.results_dir, "checkpoints", cfg.scenario.name, cfg.seed) / variant_name / "online.pt"
+
+
+# ------------------------------------------------------------------ stages
+def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, params=None) -> None:
+    """Imitation pre-training (Alg. 2, L1) → trainer state ``pretrained.pt`` and ``pretrain_loss.csv``."""
+    name, variant = variant_of(cfg, params)
+    demos = demos or None
+    if not variant.imitation:
+        raise ParameterError(f"dirs.variants.{name}.imitation: variant {name!r} has no imitation pre-training")
+    with stage_run("pretrain_agents", cfg, tags={"dirs.variant": name}) as run:
+        sc = Scenario.load(scenario)
+        train = sc.load_channels(channels, "train")
+        trainer = make_trainer(cfg, name, variant, sc, train)
+        g, a = load_demos(cfg, variant, sc, train, demos)
+        t0 = time.perf_counter()
+        trainer.pretrain(g, a, loss="L1", progress=True,
+                         on_step=lambda k, l: run.log_metrics({f"pretrain.loss_agent{j + 1}": float(v) for j, v in enumerate(l)}, step=k + 1))
+        elapsed = time.perf_counter() - t0
+        acc = accuracy(trainer.net, trainer.scaler, g, a)
+        trainer.meta["pretrain_s"] = elapsed
+        trainer.meta["num_demos"] = int(len(g))
+        _save_state(Path(pretrained), trainer.state_dict())
+        write_csv_atomic(losses, pd.DataFrame(trainer.pretrain_history))
+        run.log_metrics({"pretrain_s": elapsed, "train_accuracy": acc})
+        run.log_artifact(losses)
+        log.info("pre-trained %s on %s seed %d: %d demos, %d steps, %.1f s, train accuracy %.4f",
+                 name, sc.name, cfg.seed, len(g), cfg.dirs.pretrain_steps, elapsed, acc)
+
+
+def train_agents(cfg, *, scenario, channels, policy, curve, pretrained=None, params=None,
+                 stop_after: int | None = None) -> None:
+    """Online ensemble training (Alg. 1 + 3) → ``policy.pt`` / ``policy.json`` and ``training.csv``.
+
+    Resumes from ``results/checkpoints/.../online.pt`` when it matches the inputs and config.
+    """
+    name, variant = variant_of(cfg, params)
+    pretrained = pretrained or None  # Snakemake passes [] for "no such input"
+    if variant.imitation and pretrained is None:
+        raise ParameterError(f"pretrained: variant {name!r} uses imitation and needs pretrained.pt")
+    with stage_run("train_agents", cfg, tags={"dirs.variant": name}) as run:
+        sc = Scenario.load(scenario)
+        train = sc.load_channels(channels, "train")
+        slots, val = split_train(cfg, train)
+        trainer = make_trainer(cfg, name, variant, sc, train)
+        if variant.imitation:
+            trainer.load_state_dict(_load_state(Path(pretrained)))
+            trainer.slot = 0
+        ckpt = checkpoint_path(cfg, name)
+        fp = _fingerprint(cfg, name, scenario, channels, pretrained)
+        online_s_before = 0.0
+        if ckpt.is_file():
+            state = _load_state(ckpt)
+            if state.get("fingerprint") == fp:
+                trainer.load_state_dict(state["trainer"])
+                online_s_before = float(state.get("online_s", 0.0))
+                log.info("resuming %s from checkpoint %s at slot %d", name, ckpt, trainer.slot)
+            else:
+                log.info("ignoring stale checkpoint %s (different inputs or config)", ckpt)
+        tables = cost_tables(slots, sc.params)
+        val_tables = cost_tables(val, sc.params)
+        val_opt = val_tables.objective(solve_exact_tables(val_tables))
+        t0 = time.perf_counter()
+
+        def save_ckpt(tr: Trainer) -> None:
+            _save_state(ckpt, {"fingerprint": fp, "trainer": tr.state_dict(),
+                               "online_s": online_s_before + time.perf_counter() - t0})
+
+        def log_row(row: dict) -> None:
+            step = int(row["slot"])
+            run.log_metrics({k: v for k, v in row.items() if k != "slot"}, step=step)
+
+        trainer.train_online(slots, tables, validation=(val, val_tables, val_opt), on_step=log_row,
+                             checkpoint=save_ckpt, checkpoint_every=int(cfg.dirs.checkpoint_every),
+                             stop_after=stop_after, progress=True)
+        if stop_after is not None and trainer.slot < len(slots):
+            save_ckpt(trainer)
+            return
+        online_s = online_s_before + time.perf_counter() - t0
+        pre_s = float(trainer.meta.get("pretrain_s", 0.0))
+        out = Path(policy).parent
+        pol = trainer.policy({"online_s": online_s, "train_s": pre_s + online_s, "slots": int(len(slots)),
+                              "steps": int(trainer.step), "settings": dict(vars(trainer.s))})
+        pol.save(out)
+        frame = pd.DataFrame(trainer.history)
+        write_csv_atomic(curve, frame)
+        final = {"online_s": online_s, "train_s": pre_s + online_s}
+        if "val_nrr" in frame:
+            final["final_val_nrr"] = float(frame["val_nrr"].dropna().iloc[-1])
+        run.log_metrics(final)
+        run.log_artifact(curve)
+        ckpt.unlink(missing_ok=True)
+        log.info("trained %s on %s seed %d: %d slots, %d steps, %.1f s online (+%.1f s pre-training), val NRR %s",
+                 name, sc.name, cfg.seed, len(slots), trainer.step, online_s, pre_s, final.get("final_val_nrr"))
+
+
+def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, pretrained=None, params=None) -> None:
+    """The trained policy, with and without repair (and after imitation only), on the test samples."""
+    from dirs.learn import load_policy
+    from dirs.stages.heuristics import load_optimum
+
+    name, _ = variant_of(cfg, params)
+    pretrained = pretrained or None
+    with stage_run("evaluate_policy", cfg, tags={"dirs.variant": name}) as run:
+        torch.set_num_threads(1)  # batch-1 latency: one thread avoids thread start-up costs
+        sc = Scenario.load(scenario)
+        gains = sc.load_channels(channels, "test")
+        opt = load_optimum(optimum, len(gains))
+        pol = load_policy(Path(policy).parent)
+        train_s = float(pol.meta.get("train_s", float("nan")))
+        k = int(cfg.evaluation.timing_samples)
+        rows = []
+        for label, repair in ((name, False), (f"{name}+repair", True)):
+            decide = lambda g, r=repair: pol.decide(g, repair=r)  # noqa: E731
+            extra = {"decide_eval_ms": decide_eval_ms(decide, gains, sc.params, k)}
+            rows.append(measure(label, decide, gains, sc.params, opt, timing_samples=k, train_s=train_s, extra=extra))
+        if pretrained is not None:
+            state = _load_state(Path(pretrained))
+            net = StackedAgents(pol.num_iotds, pol.num_servers, pol.net.sizes[1:-1])
+            net.load_state_dict(state["net"])
+            pre = Policy(net, pol.scaler, sc.params)
+            rows.append(measure(f"{name}-imitation-only", pre.decide, gains, sc.params, opt, timing_samples=k,
+                                train_s=float(state["meta"].get("pretrain_s", float("nan")))))
+        frame = pd.DataFrame(rows, columns=COLUMNS + ["decide_eval_ms"])
+        write_csv_atomic(table, frame)
+        for row in rows:
+            key = row["method"].replace("+", "_")  # MLflow metric names: no "+"
+            run.log_metrics({f"{key}.nrr_opt": row["nrr_opt"], f"{key}.decision_ms": row["decision_ms"]})
+        run.log_artifact(table)
+        log.info("\n%s", frame[["method", "objective", "nrr_opt", "decision_ms", "decide_eval_ms", "train_s"]].to_string(index=False))
+
+
+def decide_eval_ms(decide, gains: np.ndarray, params, timing_samples: int) -> float:
+    """Median ms of ``decide`` + :func:`dirs.system.evaluate` on single samples (batch 1)."""
+    times = []
+    for t in range(min(int(timing_samples), len(gains))):
+        g = gains[t:t + 1]
+        t0 = time.perf_counter()
+        evaluate(decide(g), g, params)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times)) if times else float("nan")
+
+
+def imitation_table(cfg, *, scenario, channels, demos, table) -> None:
+    """Table II: imitation accuracy (train / held-out) vs demo count × loss {L1, L_D} (T_D steps each).
+
+    Training demonstrations: the first K of the demos file; held-out: ``dirs.table2_holdout`` further
+    training samples labelled by the same demonstrator (:func:`dirs.stages.search.demonstrate`).
+    """
+    from dirs.stages.search import demonstrate
+
+    with stage_run("imitation_table", cfg) as run:
+        sc = Scenario.load(scenario)
+        train = sc.load_channels(channels, "train")
+        with np.load(demos) as z:
+            g, a = z["gains"], z["decisions"]
+        counts = [int(c) for c in cfg.dirs.table2_demo_counts]
+        if max(counts) > len(g):
+            raise ParameterError(f"dirs.table2_demo_counts: {max(counts)} exceeds the {len(g)} demonstrations of {demos}")
+        lo = len(g)
+        hold_g = split_train(cfg, train)[0][lo:lo + int(cfg.dirs.table2_holdout)]
+        if len(hold_g) == 0:
+            raise ParameterError(f"dirs.table2_holdout: no training samples left after the {lo} demonstrations")
+        hold_a, _ = demonstrate(cfg, hold_g, sc.params)
+        rows = []
+        for count in counts:
+            for loss in ("L1", "LD"):
+                variant = cfg.dirs.variants["dirs"]
+                trainer = make_trainer(cfg, "dirs", variant, sc, train)
+                t0 = time.perf_counter()
+                hist = trainer.pretrain(g[:count], a[:count], loss=loss)
+                row = {"demos": count, "loss": loss, "steps": len(hist),
+                       "train_accuracy": accuracy(trainer.net, trainer.scaler, g[:count], a[:count]),
+                       "test_accuracy": accuracy(trainer.net, trainer.scaler, hold_g, hold_a),
+                       "final_loss": float(hist[-1].mean()) if len(hist) else float("nan"),
+                       "seconds": time.perf_counter() - t0, "seed": int(cfg.seed)}
+                rows.append(row)
+                run.log_metrics({f"{loss}.{count}.train_accuracy": row["train_accuracy"],
+                                 f"{loss}.{count}.test_accuracy": row["test_accuracy"]})
+                log.info("Table II %s demos=%d: train %.4f test %.4f", loss, count, row["train_accuracy"], row["test_accuracy"])
+        write_csv_atomic(table, pd.DataFrame(rows))
+        run.log_artifact(table)
+
+
+def learning_report(cfg, *, table2, pretrain_losses, curves, table2_out, fig3_csv, fig5_csv, fig3_png, fig5_png) -> None:
+    """Aggregate Table II over seeds and draw Fig. 3 (agents' loss) and Fig. 5 (average reward)."""
+    from dirs.report.learning import fig3_frame, fig5_frame, plot_fig3, plot_fig5, table2_frame
+
+    with stage_run("learning_report", cfg) as run:
+        t2 = table2_frame([pd.read_csv(p) for p in _as_list(table2)])
+        write_csv_atomic(table2_out, t2)
+        f3 = fig3_frame({str(p): pd.read_csv(p) for p in _as_list(pretrain_losses)})
+        write_csv_atomic(fig3_csv, f3)
+        plot_fig3(f3, fig3_png)
+        f5 = fig5_frame({str(p): pd.read_csv(p) for p in _as_list(curves)})
+        write_csv_atomic(fig5_csv, f5)
+        plot_fig5(f5, fig5_png)
+        for p in (table2_out, fig3_csv, fig5_csv, fig3_png, fig5_png):
+            run.log_artifact(p)
+
+
+def _as_list(x) -> list:
+    return [x] if isinstance(x, (str, Path)) else list(x)
+
+
+# ------------------------------------------------------------------ default paths (python -m dirs)
+def model_dir(cfg, variant: str | None = None) -> Path:
+    return instance_dir(cfg.paths.results_dir, "models", cfg.scenario.name, cfg.seed) / (variant or cfg.dirs.variant)
+
+
+def _demos_path(cfg) -> Path:
+    return instance_dir(cfg.paths.data_dir, "demos", cfg.scenario.name, cfg.seed) / "demos.npz"
+
+
+def _pretrain_paths(cfg):
+    d = model_dir(cfg)
+    return {**scenario_files(cfg), "demos": _demos_path(cfg), "pretrained": d / "pretrained.pt",
+            "losses": d / "pretrain_loss.csv"}
+
+
+def _train_paths(cfg):
+    d = model_dir(cfg)
+    v = cfg.dirs.variants[cfg.dirs.variant]
+    return {**scenario_files(cfg), "pretrained": d / "pretrained.pt" if v.imitation else None,
+            "policy": d / "policy.pt", "curve": d / "training.csv"}
+
+
+def _eval_paths(cfg):
+    d = model_dir(cfg)
+    v = cfg.dirs.variants[cfg.dirs.variant]
+    return {**scenario_files(cfg), "optimum": evaluation_dir(cfg) / "optimum.npz", "policy": d / "policy.pt",
+            "pretrained": d / "pretrained.pt" if v.imitation else None,
+            "table": evaluation_dir(cfg) / f"policy_{cfg.dirs.variant}.csv"}
+
+
+STAGES = {
+    "pretrain_agents": (pretrain_agents, _pretrain_paths),
+    "train_agents": (train_agents, _train_paths),
+    "evaluate_policy": (evaluate_policy, _eval_paths),
+    "imitation_table": (imitation_table, lambda cfg: {**scenario_files(cfg), "demos": _demos_path(cfg),
+                                                       "table": evaluation_dir(cfg) / "imitation.csv"}),
+    "learning_report": (learning_report, lambda cfg: report_paths(cfg)),
+}
+
+
+def report_paths(cfg) -> dict[str, Any]:
+    """Inputs (every seed of the profile, figure scenario) and outputs of :func:`learning_report`."""
+    res, sc = Path(cfg.paths.results_dir), str(cfg.dirs.figure_scenario)
+    seeds = [int(s) for s in cfg.profile.seeds]
+    models = lambda v, f: [res / "models" / sc / f"seed{k}" / v / f for k in seeds]  # noqa: E731
+    return {
+        "table2": [res / "evaluations" / sc / f"seed{k}" / "imitation.csv" for k in seeds],
+        "pretrain_losses": models("dirs", "pretrain_loss.csv"),
+        "curves": [p for v in ("ensemble-egreedy", "ensemble-levy", "dirs") for p in models(v, "training.csv")],
+        "table2_out": res / "tables" / "table2.csv", "fig3_csv": res / "tables" / "fig3.csv",
+        "fig5_csv": res / "tables" / "fig5.csv", "fig3_png": res / "figures" / "fig3.png",
+        "fig5_png": res / "figures" / "fig5.png",
+    }

@@ -1,0 +1,5 @@
+"""Snakemake script of rule `pretrain_agents`: calls `dirs.stages` stage `pretrain_agents`."""
+
+from dirs.stages import run_from_snakemake
+
+run_from_snakemake(snakemake, "pretrain_agents")  # noqa: F821 (injected by Snakemake)
