@@ -18,6 +18,8 @@ include: "workflow/rules/demos.smk"
 include: "workflow/rules/fig4.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/learner.smk"
+include: "workflow/rules/search_eval.smk"
+include: "workflow/rules/experiments.smk"
 
 
 rule all:
@@ -28,3 +30,4 @@ rule all:
         rules.plot_fig4.output,
         rules.baselines.input,
         rules.learner.input,
+        rules.experiments.input,

@@ -152,9 +152,9 @@ class SearchConfig:
 
     online: LevySettings = field(default_factory=LevySettings)
     """Online refinement of the voted decision (paper: P=5, G_max=10, β=1.5, th=0.4)."""
-    demo: LevySettings = field(default_factory=lambda: LevySettings(population=20, iterations=100, beta=0.5))
+    demo: LevySettings = field(default_factory=lambda: LevySettings(population=10, iterations=30, beta=0.5))
     """Demonstration search: small β (global search), larger P and G_max."""
-    start: SearchStart = SearchStart.greedy
+    start: SearchStart = SearchStart.best
     """Start of the demonstration search: greedy | remote | best (better of both) | random."""
     demonstrator: Demonstrator = Demonstrator.levy
     """Who labels demonstrations: levy (the paper's default) | oracle (the exact optimum)."""

@@ -10,7 +10,7 @@ def test_paper_defaults():
     se = compose([]).search
     assert (se.online.population, se.online.iterations, se.online.beta, se.online.th) == (5, 10, 1.5, 0.4)
     assert se.demo.beta < se.online.beta and se.demo.population > 5 and se.demo.iterations > 10
-    assert se.start == "greedy" and se.demonstrator == "levy" and se.num_demos == 512
+    assert se.start == "best" and se.demonstrator == "levy" and se.num_demos == 512
 
 
 def test_smoke_profile_is_small():

@@ -6,7 +6,10 @@ from dirs.config import compose, experiment_instances
 
 
 PROFILE = str(config.get("profile", "paper"))
-BASE = compose([f"profile={PROFILE}"])
+# Extra Hydra overrides applied to every composed config, e.g. one seed only:
+#   snakemake --cores 8 --config 'overrides=["profile.seeds=[0]"]'
+EXTRA = [str(o) for o in config.get("overrides", [])]
+BASE = compose([f"profile={PROFILE}", *EXTRA])
 SEEDS = [int(s) for s in BASE.profile.seeds]
 DATA = BASE.paths.data_dir
 RESULTS = BASE.paths.results_dir
@@ -16,7 +19,7 @@ INSTANCES = {name: [f"scenario={name}"] for name in BASE.profile.scenarios}
 # experiment id -> {variant: instance}
 EXPERIMENTS = {}
 for _exp in BASE.profile.experiments:
-    _variants = experiment_instances(compose([f"profile={PROFILE}", f"experiment={_exp}"]))
+    _variants = experiment_instances(compose([f"profile={PROFILE}", f"experiment={_exp}", *EXTRA]))
     EXPERIMENTS[_exp] = {variant: inst for variant, (inst, _) in _variants.items()}
     for _inst, _overrides in _variants.values():
         INSTANCES.setdefault(_inst, _overrides)
@@ -40,6 +43,7 @@ def instance_overrides(wildcards):
         *INSTANCES[wildcards.scenario],
         f"scenario.name={wildcards.scenario}",
         f"seed={wildcards.seed}",
+        *EXTRA,
     ]
 
 

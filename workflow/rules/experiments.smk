@@ -37,7 +37,7 @@ rule freeze_experiment:
     output:
         config=f"{RESULTS}/configs/experiments/{{experiment}}.yaml",
     params:
-        overrides=lambda w: [f"profile={PROFILE}", f"experiment={w.experiment}"],
+        overrides=lambda w: [f"profile={PROFILE}", f"experiment={w.experiment}", *EXTRA],
     log:
         f"{RESULTS}/logs/freeze_experiment/{{experiment}}.log",
     benchmark:

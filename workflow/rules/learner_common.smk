@@ -30,10 +30,11 @@ def pretrained_input(wildcards):
 
 
 def learner_targets():
-    """Evaluations of every model variant on every scenario, the ablations on the figure scenario."""
+    """Evaluations of every model variant on the profile's scenarios, the ablations on the figure
+    scenario (the experiments pull in the `dirs` variant on their own scenario variants)."""
     out = expand(
         f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/policy_{{variant}}.csv",
-        scenario=list(INSTANCES),
+        scenario=list(BASE.profile.scenarios),
         seed=SEEDS,
         variant=DIRS_MODELS,
     )

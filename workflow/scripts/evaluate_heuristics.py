@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "evaluate_heuristics")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "heuristics:evaluate_heuristics")  # noqa: F821 (injected by Snakemake)

@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "evaluate_policy")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "learner:evaluate_policy")  # noqa: F821 (injected by Snakemake)

@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "evaluate_search")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "search_eval:evaluate_search")  # noqa: F821 (injected by Snakemake)

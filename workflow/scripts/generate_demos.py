@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "generate_demos")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "search:generate_demos")  # noqa: F821 (injected by Snakemake)

@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "generate_scenario")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "scenario:generate_scenario")  # noqa: F821 (injected by Snakemake)

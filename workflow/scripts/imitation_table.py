@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "imitation_table")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "learner:imitation_table")  # noqa: F821 (injected by Snakemake)

@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "make_table5")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "experiments:make_table5")  # noqa: F821 (injected by Snakemake)

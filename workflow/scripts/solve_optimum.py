@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "solve_optimum")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "heuristics:solve_optimum")  # noqa: F821 (injected by Snakemake)

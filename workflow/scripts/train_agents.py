@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "train_agents")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "learner:train_agents")  # noqa: F821 (injected by Snakemake)
