@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -154,6 +155,86 @@ def bench_search(scenario: str = "large", samples: int = 50, swarm_samples: int 
     return rows
 
 
+def _median_time(fn, inputs) -> float:
+    """Median seconds of ``fn(x)`` over ``inputs`` (a fresh input each repetition)."""
+    times = []
+    for x in inputs:
+        t0 = time.perf_counter()
+        fn(x)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def bench_compare(scenario: str = "xlarge", seed: int = 0, samples: int = 200, repeats: int = 50,
+                  swarm_samples: int = 3, results_dir: str = "results", data_dir: str = "data") -> tuple[list[dict], dict]:
+    """Every method on the same fresh channel samples of one trained scenario, in one process.
+
+    NRR vs the exact optimum on ``samples`` fresh samples (``swarm_samples`` for PSO/DE); decision
+    time per sample: median over ``repeats`` single fresh samples (batch 1) and one batched call.
+    DIRS comes from ``results/models/<scenario>/seed<k>/dirs`` (train it with Snakemake first);
+    AC, DDPG, MADDPG are included when their models exist.
+    """
+    import torch
+
+    from dirs.learn import load_policy
+    from dirs.solvers.heuristics import greedy, remote
+    from dirs.solvers.levy import levy_flight
+    from dirs.solvers.oracle import solve_exact
+    from dirs.solvers.swarm import differential_evolution_search, pso
+    from dirs.system import Scenario, evaluate
+
+    torch.set_num_threads(1)  # batch-1 latency: no thread hand-off
+    sc = Scenario.load(f"{data_dir}/scenarios/{scenario}/seed{seed}/scenario.json")
+    model_dir = Path(results_dir) / "models" / scenario / f"seed{seed}"
+    if not (model_dir / "dirs").is_dir():
+        raise SystemExit(f"no trained DIRS model at {model_dir / 'dirs'}: run "
+                         f"`snakemake --cores 2 results/evaluations/{scenario}/seed{seed}/policy_dirs.csv` first")
+    policy = load_policy(model_dir / "dirs")
+    p = sc.params
+    rng = np.random.default_rng(12345)
+    gains = sc.sample_channels(samples, rng)  # fresh: never seen in training or testing
+    singles = [sc.sample_channels(1, rng) for _ in range(repeats)]  # (1, N, M) each
+    opt = evaluate(solve_exact(gains, p), gains, p).objective
+    methods = {
+        "dirs": lambda g: policy.decide(g),
+        "dirs+repair": lambda g: policy.decide(g, repair=True),
+        "oracle": lambda g: solve_exact(g, p),
+        "greedy": lambda g: greedy(g, p),
+        "remote": lambda g: remote(g, p),
+        "levy (P=5, G=10, from Remote)": lambda g: levy_flight(g, p, rng=rng).decisions,
+    }
+    slow = {
+        "pso (30 x 300)": lambda g: pso(g, p, particles=30, iterations=300, rng=rng).decisions,
+        "de (popsize 2, 50 gen.)": lambda g: differential_evolution_search(g, p, maxiter=50, rng=rng).decisions,
+    }
+    from dirs.baselines import load_baseline
+
+    for algo in ("ac", "ddpg", "maddpg"):
+        if (model_dir / algo / "meta.json").is_file():
+            pol = load_baseline(model_dir / algo)
+            methods[algo] = pol.decide
+    rows = []
+    for name, fn in {**methods, **slow}.items():
+        k = swarm_samples if name in slow else samples
+        g = gains[:k]
+        t0 = time.perf_counter()
+        a = fn(g)
+        batched = (time.perf_counter() - t0) / k
+        nrr = opt[:k] / evaluate(a, g, p).objective
+        b1 = _median_time(lambda x: fn(x), singles[: (swarm_samples if name in slow else repeats)])
+        e1 = _median_time(lambda x: evaluate(fn(x), x, p), singles[:5]) if name.startswith("dirs") else float("nan")
+        rows.append({"method": name, "nrr_mean": float(nrr.mean()), "nrr_min": float(nrr.min()),
+                     "batch1_ms": 1e3 * b1, "decide+evaluate_ms": 1e3 * e1, "batched_ms": 1e3 * batched})
+    by = {r["method"]: r["batch1_ms"] for r in rows}
+    ratios = {
+        "PSO / DIRS": by["pso (30 x 300)"] / by["dirs"],
+        "oracle / DIRS": by["oracle"] / by["dirs"],
+        "Greedy / DIRS": by["greedy"] / by["dirs"],
+    }
+    return rows, ratios
+
+
+
 def _print(rows: list[dict], formats: dict | None = None) -> None:
     import pandas as pd
 
@@ -175,7 +256,20 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--de-samples", type=int, default=3, help="channel samples for DE (one SciPy run each)")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. search.de_recombination=0.1")
+    c = sub.add_parser("compare", help="DIRS against every peer on one trained scenario, one process")
+    c.add_argument("--scenario", default="xlarge")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--samples", type=int, default=200)
+    c.add_argument("--repeats", type=int, default=50)
+    c.add_argument("--swarm-samples", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.what == "compare":
+        rows, ratios = bench_compare(args.scenario, args.seed, args.samples, args.repeats, args.swarm_samples)
+        print(f"{args.scenario} seed {args.seed}: NRR vs the exact optimum on fresh samples; batch-1 decision "
+              "time = median over fresh single samples (torch 1 thread)")
+        _print(rows, {"nrr_mean": ".5f", "nrr_min": ".5f", "batch1_ms": ".3f", "decide+evaluate_ms": ".3f",
+                      "batched_ms": ".3f"})
+        print("\ndecision-time ratios (batch 1, same run): " + ", ".join(f"{k} = {v:.0f}x" for k, v in ratios.items()))
     if args.what == "search":
         print(f"search on {args.scenario}: NRR = optimum objective / method objective (mean, min); "
               "ms per sample (batched where the method is vectorised); timings on a shared machine")
