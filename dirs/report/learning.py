@@ -34,6 +34,21 @@ def table2_frame(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out.reset_index()
 
 
+def table2_markdown(table: pd.DataFrame) -> str:
+    """Table II as Markdown: train/test accuracy (%) mean ± 95% CI beside the paper's printed values."""
+    from dirs.report.paper import TABLE2
+
+    lines = ["| loss | demonstrations | train accuracy (%) | test accuracy (%) | paper train / test (%) |",
+             "|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        paper = TABLE2.get(str(r["loss"]), {}).get(int(r["demos"]))
+        ref = f"{paper[0]:.1f} / {paper[1]:.1f}" if paper else "–"
+        cell = lambda m, c: f"{100 * m:.1f} ± {100 * c:.1f}" if c == c and c > 0 else f"{100 * m:.1f}"  # noqa: E731
+        lines.append(f"| {r['loss']} | {int(r['demos'])} | {cell(r['train_accuracy'], r['train_ci95'])} | "
+                     f"{cell(r['test_accuracy'], r['test_ci95'])} | {ref} |")
+    return "# Table II: imitation accuracy vs demonstrations and loss (medium)\n\n" + "\n".join(lines) + "\n"
+
+
 def _seed_of(path: str) -> int:
     m = re.search(r"seed(\d+)", path)
     return int(m.group(1)) if m else 0

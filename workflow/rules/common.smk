@@ -61,3 +61,41 @@ def per_instance(pattern, instances=None):
 def experiment_instances_of(exp_id):
     """The instances (scenario variants) experiment ``exp_id`` is built on, in variant order."""
     return list(dict.fromkeys(EXPERIMENTS[exp_id].values()))
+
+
+# --- experiments (experiments.smk, search_eval.smk)
+def _overrides_value(instance, key, default):
+    for o in INSTANCES.get(instance, []):
+        if o.startswith(f"{key}="):
+            return o.split("=", 1)[1]
+    return default
+
+
+def variants_of(exp_id):
+    """instance → variant name, for the experiment's table/figure labels."""
+    return {inst: variant for variant, inst in EXPERIMENTS[exp_id].items()}
+
+
+def evaluations_of(exp_id, files):
+    """Every evaluation CSV ``files`` of every instance and seed of experiment ``exp_id``."""
+    return expand(
+        f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/{{file}}",
+        scenario=experiment_instances_of(exp_id),
+        seed=SEEDS,
+        file=files,
+    )
+
+
+QUALITY_FILES = ["heuristics.csv", "search.csv", "policy_dirs.csv"]
+BASELINE_FILES = ["ac.csv", "ddpg.csv", "maddpg.csv"]
+XLARGE_N = int(compose(["scenario=xlarge"]).scenario.num_iotds)
+
+
+# Table V compares every search baseline; elsewhere PSO alone is needed (the paper's NRR reference).
+TABLE5_SEARCH = ["pso", "pso-seeded", "de", "de-seeded", "levy", "levy-greedy"]
+
+
+def search_methods(wildcards):
+    if "table5" in EXPERIMENTS and wildcards.scenario in experiment_instances_of("table5"):
+        return TABLE5_SEARCH
+    return ["pso"]

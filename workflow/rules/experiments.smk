@@ -3,33 +3,6 @@
 # search families (learner.smk, fig4.smk).
 
 
-def _overrides_value(instance, key, default):
-    for o in INSTANCES.get(instance, []):
-        if o.startswith(f"{key}="):
-            return o.split("=", 1)[1]
-    return default
-
-
-def variants_of(exp_id):
-    """instance → variant name, for the experiment's table/figure labels."""
-    return {inst: variant for variant, inst in EXPERIMENTS[exp_id].items()}
-
-
-def evaluations_of(exp_id, files):
-    """Every evaluation CSV ``files`` of every instance and seed of experiment ``exp_id``."""
-    return expand(
-        f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/{{file}}",
-        scenario=experiment_instances_of(exp_id),
-        seed=SEEDS,
-        file=files,
-    )
-
-
-QUALITY_FILES = ["heuristics.csv", "search.csv", "policy_dirs.csv"]
-BASELINE_FILES = ["ac.csv", "ddpg.csv", "maddpg.csv"]
-XLARGE_N = int(compose(["scenario=xlarge"]).scenario.num_iotds)
-
-
 rule freeze_experiment:
     input:
         conf=CONF_FILES,

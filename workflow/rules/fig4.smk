@@ -22,7 +22,7 @@ rule plot_fig4:
             "report/figures.py",
         ),
     output:
-        figure=f"{RESULTS}/figures/fig4.png",
+        figure=report(f"{RESULTS}/figures/fig4.png", caption="../report/fig4.rst", category="Figures"),
         pdf=f"{RESULTS}/figures/fig4.pdf",
         data=f"{RESULTS}/figures/fig4.csv",
     log:

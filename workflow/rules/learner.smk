@@ -111,14 +111,15 @@ rule learning_report:
             seed=SEEDS,
             variant=["ensemble-egreedy", "ensemble-levy", "dirs"],
         ),
-        code=code("report/learning.py", "stages/learner.py"),
+        code=code("report/learning.py", "stages/learning_report.py"),
     output:
         table2_out=f"{RESULTS}/tables/table2.csv",
+        table2_md=report(f"{RESULTS}/tables/table2.md", caption="../report/table2.rst", category="Tables"),
         fig3_csv=f"{RESULTS}/tables/fig3.csv",
         fig5_csv=f"{RESULTS}/tables/fig5.csv",
-        fig3_png=f"{RESULTS}/figures/fig3.png",
+        fig3_png=report(f"{RESULTS}/figures/fig3.png", caption="../report/fig3.rst", category="Figures"),
         fig3_pdf=f"{RESULTS}/figures/fig3.pdf",
-        fig5_png=f"{RESULTS}/figures/fig5.png",
+        fig5_png=report(f"{RESULTS}/figures/fig5.png", caption="../report/fig5.rst", category="Figures"),
         fig5_pdf=f"{RESULTS}/figures/fig5.pdf",
     log:
         f"{RESULTS}/logs/learning_report/report.log",

@@ -1,15 +1,5 @@
 # Stage: PSO / DE / Lévy flight evaluated on held-out samples (Table V; NRR vs PSO everywhere).
 
-# Table V compares every search baseline; elsewhere PSO alone is needed (the paper's NRR reference).
-TABLE5_SEARCH = ["pso", "pso-seeded", "de", "de-seeded", "levy", "levy-greedy"]
-
-
-def search_methods(wildcards):
-    if "table5" in EXPERIMENTS and wildcards.scenario in experiment_instances_of("table5"):
-        return TABLE5_SEARCH
-    return ["pso"]
-
-
 rule evaluate_search:
     input:
         config=rules.freeze_config.output.config,

@@ -2,4 +2,4 @@
 
 from dirs.stages import run_from_snakemake
 
-run_from_snakemake(snakemake, "learner:learning_report")  # noqa: F821 (injected by Snakemake)
+run_from_snakemake(snakemake, "learning_report:learning_report")  # noqa: F821 (injected by Snakemake)
