@@ -175,3 +175,21 @@ def test_refine_repair_stores_local_optima(small):
         one = cost_tables(train[t:t + 1], sc.params)
         best = tr.explore(train[t:t + 1], np.zeros((1, sc.num_iotds), int), one)
         assert move_deltas(best[None], one).min() > -1e-9 * np.abs(tables.local).sum()
+
+
+def test_non_finite_loss_stops_training_with_a_clear_error():
+    """A diverging update (here: NaN weights) raises instead of writing a broken model."""
+    from dirs.config import compose
+    from dirs.stages.learner import make_trainer
+    from dirs.stages.scenario import build_scenario
+
+    cfg = compose(["profile=smoke", "scenario.num_iotds=6", "scenario.num_servers=2"])
+    sc = build_scenario(cfg)
+    train = sc.sample_channels(40, 0)
+    trainer = make_trainer(cfg, "dirs", cfg.dirs.variants["dirs"], sc, train)
+    trainer.buffer.add(train[:8], np.zeros((8, 6), dtype=np.int64), demo=True)
+    with torch.no_grad():
+        for p in trainer.net.parameters():
+            p.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="training diverged: non-finite L1 loss"):
+        trainer.update("L1")

@@ -128,6 +128,12 @@ class Trainer:
         data_loss = (per * w).mean(-1)  # (M,)
         agent_loss = data_loss + (self.s.lambda1 * self.net.l2() if loss == "L1" else 0.0)
         total = agent_loss.sum()
+        if not torch.isfinite(total):
+            bad = [j + 1 for j, v in enumerate(agent_loss.detach().tolist()) if not np.isfinite(v)]
+            raise FloatingPointError(
+                f"training diverged: non-finite {loss} loss of agent(s) {bad} at slot {self.slot}, update "
+                f"{self.step + 1} (check dirs.lr and the inputs); no model is written"
+            )
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
@@ -218,6 +224,8 @@ class Trainer:
             sub = CostTables(tables.tx[lo:hi], tables.local, tables.sqrt_f, tables.mec_cpu_hz, tables.phi_t)
             a = self.decide(gains[lo:hi])
             reward = 1.0 / sub.objective(a)
+            if not np.all(np.isfinite(reward)):
+                raise FloatingPointError(f"non-finite objective at slots {lo}..{hi - 1}; no model is written")
             self.recent_rewards = (self.recent_rewards + reward.tolist())[-self.s.reward_window:]
             row: dict[str, float] = {"slot": float(hi), "reward": float(reward.mean()),
                                      "avg_reward": float(np.mean(self.recent_rewards))}
