@@ -72,6 +72,9 @@ class ProfileConfig:
     """Experiments (conf/experiment/<id>.yaml) the pipeline builds."""
     max_variants: Optional[int] = None
     """Keep at most this many variants per experiment (first and last first); None = all."""
+    max_train: Optional[int] = None
+    """Upper bound on scenario.num_train, applied after every override (smoke: tiny runs even where
+    an experiment sets its own sample count); None = no bound."""
 
 
 @dataclass
@@ -441,6 +444,9 @@ def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -
         raise ParameterError(f"configuration error: {detail}") from None
     finally:
         GlobalHydra.instance().clear()
+    cap = cfg.profile.max_train
+    if cap is not None and cfg.scenario.num_train > cap:
+        cfg.scenario.num_train = int(cap)
     validate(cfg)
     return cfg
 
