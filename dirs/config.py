@@ -578,6 +578,11 @@ def validate_dirs(d) -> None:
     for key in ("lr", "eps_agent", "eps_demo", "alpha"):
         if not d[key] > 0:
             raise ParameterError(f"dirs.{key}: must be > 0, got {d[key]}")
+    if d.hidden is not None and (len(d.hidden) == 0 or any(int(h) < 1 for h in d.hidden)):
+        raise ParameterError(
+            f"dirs.hidden: hidden layer sizes must be a non-empty list of integers >= 1 (or null for the "
+            f"paper's sizes), got {list(d.hidden)}"
+        )
     if d.num_demos > d.capacity:
         raise ParameterError(f"dirs.num_demos: must be <= dirs.capacity={d.capacity}, got {d.num_demos}")
     if not 0 <= d.epsilon <= 1:

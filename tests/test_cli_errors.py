@@ -139,3 +139,24 @@ def test_bad_search_settings(run_stage, tmp_path, override, message):
     proc = run_stage(tmp_path, "generate_demos", override)
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr
     assert outputs(tmp_path) == []
+
+
+@pytest.mark.parametrize("hidden", ["[]", "[300,0]", "[-5]"])
+def test_inconsistent_layer_sizes(run_stage, tmp_path, hidden):
+    proc = run_stage(tmp_path, "pretrain_agents", f"dirs.hidden={hidden}")
+    assert proc.returncode != 0 and "dirs.hidden: hidden layer sizes must be" in proc.stderr, proc.stderr
+
+
+def test_policy_used_on_a_scenario_of_another_size(tmp_path):
+    from dirs.learn import load_policy
+    from dirs.learn.agents import InputScaler, Policy, build_net
+    from dirs.system import ParameterError, Scenario
+
+    sc = Scenario.generate(30, 2, seed=0)
+    gains = sc.sample_channels(16, 0)
+    Policy(build_net(30, 2, None, seed=0), InputScaler.fit(gains), sc.params).save(tmp_path / "p")
+    pol = load_policy(tmp_path / "p")
+    assert pol.decide(gains).shape == (16, 30)
+    other = Scenario.generate(40, 3, seed=0).sample_channels(4, 0)
+    with pytest.raises(ParameterError, match=r"gains: expected shape \(T, 30, 2\), got \(4, 40, 3\)"):
+        pol.decide(other)
