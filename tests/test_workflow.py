@@ -143,3 +143,18 @@ def test_smoke_learner_outputs(smoke_run):
     history = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}").get_metric_history(train[0].info.run_id, "avg_reward")
     assert len(history) > 1
     assert np.isfinite([m.value for m in history]).all()
+
+
+@pytest.mark.slow
+def test_editing_one_scenario_value_reruns_only_its_stages(smoke_run):
+    """Last test of the module: it edits the smoke copy's conf/."""
+    import re
+
+    path = smoke_run / "conf/scenario/medium.yaml"
+    path.write_text(path.read_text().replace("mec_cpu_hz: 15.0e9", "mec_cpu_hz: 14.0e9"))
+    proc = snakemake(smoke_run, "-n", "--config", "profile=smoke")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    planned = set(re.findall(r"scenario=([A-Za-z0-9_.-]+)", out))
+    assert planned == {"medium"}, planned
+    assert "rule freeze_config" in out and "rule generate_scenario" in out

@@ -2,7 +2,10 @@
 # (scenario variants) and seeds every stage is built for.
 from pathlib import Path
 
-from dirs.config import compose, experiment_instances
+import hashlib
+import json
+
+from dirs.config import compose, experiment_instances, to_container
 
 
 PROFILE = str(config.get("profile", "paper"))
@@ -24,7 +27,6 @@ for _exp in BASE.profile.experiments:
     for _inst, _overrides in _variants.values():
         INSTANCES.setdefault(_inst, _overrides)
 
-CONF_FILES = sorted(str(p) for p in Path("conf").rglob("*.yaml"))
 
 
 wildcard_constraints:
@@ -45,6 +47,30 @@ def instance_overrides(wildcards):
         f"seed={wildcards.seed}",
         *EXTRA,
     ]
+
+
+_CONFIG_HASHES = {}
+
+
+def _hash_config(overrides):
+    """Short hash of the fully composed config: a job reruns only when *its* config changes."""
+    key = tuple(overrides)
+    if key not in _CONFIG_HASHES:
+        data = json.dumps(to_container(compose(list(overrides))), sort_keys=True, default=str)
+        _CONFIG_HASHES[key] = hashlib.sha256(data.encode()).hexdigest()[:16]
+    return _CONFIG_HASHES[key]
+
+
+def instance_config_hash(wildcards):
+    return _hash_config(instance_overrides(wildcards))
+
+
+def experiment_overrides(wildcards):
+    return [f"profile={PROFILE}", f"experiment={wildcards.experiment}", *EXTRA]
+
+
+def experiment_config_hash(wildcards):
+    return _hash_config(experiment_overrides(wildcards))
 
 
 def code(*paths):

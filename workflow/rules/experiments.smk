@@ -5,12 +5,12 @@
 
 rule freeze_experiment:
     input:
-        conf=CONF_FILES,
         code=code("config.py"),
     output:
         config=f"{RESULTS}/configs/experiments/{{experiment}}.yaml",
     params:
-        overrides=lambda w: [f"profile={PROFILE}", f"experiment={w.experiment}", *EXTRA],
+        overrides=experiment_overrides,
+        config_hash=experiment_config_hash,
     log:
         f"{RESULTS}/logs/freeze_experiment/{{experiment}}.log",
     benchmark:

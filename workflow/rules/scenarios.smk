@@ -1,14 +1,16 @@
 # Stage 1: freeze each instance's Hydra config; generate its scenario and channel samples.
 
 
+# The frozen config reruns when the config it composes changes (a hash of it is a param), so
+# editing one scenario's YAML reruns only that scenario's stages.
 rule freeze_config:
     input:
-        conf=CONF_FILES,
         code=code("config.py", "system/params.py"),
     output:
         config=f"{RESULTS}/configs/{{scenario}}/seed{{seed}}.yaml",
     params:
         overrides=instance_overrides,
+        config_hash=instance_config_hash,
     log:
         f"{RESULTS}/logs/freeze_config/{{scenario}}/seed{{seed}}.log",
     benchmark:
