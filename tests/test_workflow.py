@@ -103,7 +103,8 @@ def test_smoke_demos_and_fig4(smoke_run):
     exp = client.get_experiment_by_name("dirs-smoke")
     runs = client.search_runs([exp.experiment_id], max_results=1000)
     demos = [r for r in runs if r.data.tags.get("dirs.stage") == "generate_demos"]
-    assert len(demos) == 3 and all("nrr_mean" in r.data.metrics for r in demos)
+    assert {"medium", "large", "xlarge"} <= {r.data.tags["dirs.scenario"] for r in demos}
+    assert all("nrr_mean" in r.data.metrics for r in demos)
     assert any(r.data.tags.get("dirs.stage") == "plot_fig4" for r in runs)
 
 
@@ -117,7 +118,7 @@ def test_smoke_learner_outputs(smoke_run):
     from dirs.system import Scenario
 
     for scenario in ("medium", "large", "xlarge"):
-        for variant in ("dirs", "dirs-oracle-demos"):
+        for variant in ("dirs",):  # the smoke profile builds dirs only (dirs.models); same rules
             table = pd.read_csv(smoke_run / f"results/evaluations/{scenario}/seed0/policy_{variant}.csv")
             assert set(table.method) >= {variant, f"{variant}+repair", f"{variant}-imitation-only"}
             assert ((table.nrr_opt > 0) & (table.nrr_opt <= 1 + 1e-12)).all()
