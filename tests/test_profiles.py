@@ -3,13 +3,14 @@ store warns when a SLURM job would write to the embedded SQLite file."""
 
 import importlib.util
 import logging
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from test_workflow import copy_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -24,14 +25,7 @@ def profile(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def workflow_copy(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("wf")
-    for name in ("Snakefile", "workflow", "conf", "dirs"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
+    return copy_workflow(tmp_path_factory.mktemp("wf"))
 
 
 def snakemake(cwd, *args):

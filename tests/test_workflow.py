@@ -14,6 +14,8 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 def copy_workflow(dest: Path) -> Path:
+    """The files a workflow run needs, copied into ``dest`` (created if missing)."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "workflow", "conf", "dirs"):
         src = ROOT / name
         if src.is_dir():

@@ -28,7 +28,6 @@ def _deterministic_columns(path):
 def test_same_seeds_give_identical_tables(tmp_path):
     runs = []
     for name in ("a", "b"):
-        (tmp_path / name).mkdir()
         wd = copy_workflow(tmp_path / name)
         proc = snakemake(wd, "--cores", "2", *TARGETS, *SMOKE)
         assert proc.returncode == 0, proc.stderr[-4000:]
@@ -44,7 +43,6 @@ def test_same_seeds_give_identical_tables(tmp_path):
 
 @pytest.mark.slow
 def test_failing_job_is_named_and_its_run_ends_failed(tmp_path):
-    (tmp_path / "wf").mkdir()
     wd = copy_workflow(tmp_path / "wf")
     target = "results/evaluations/medium/seed0/optimum.npz"
     assert snakemake(wd, "--cores", "1", "data/scenarios/medium/seed0/channels.npz", *SMOKE).returncode == 0

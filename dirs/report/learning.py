@@ -10,17 +10,15 @@ import re
 from pathlib import Path
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from dirs.common import atomic_path
+from dirs.report.tables import mean_ci
 
 
 def _ci95(x: pd.Series) -> float:
-    from scipy.stats import t
-
-    x = x.dropna()
-    return float(t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
+    """Half-width of the 95% Student-t interval of the mean (0 for one value)."""
+    return mean_ci(x.dropna().to_numpy(dtype=float))[1]
 
 
 def table2_frame(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -41,17 +41,6 @@ def load_rows(files: Mapping[tuple[str, int], Iterable[str | Path]]) -> pd.DataF
     return pd.concat(frames, ignore_index=True)
 
 
-def add_nrr_vs(rows: pd.DataFrame, reference: str, column: str | None = None) -> pd.DataFrame:
-    """Add ``nrr_<reference>`` = objective(reference) / objective(method), per instance and seed
-    (ratio of mean objectives; the paper's NRR against PSO)."""
-    column = column or f"nrr_{reference}"
-    ref = rows[rows.method == reference].set_index(["instance", "seed"])["objective"]
-    key = pd.MultiIndex.from_frame(rows[["instance", "seed"]])
-    rows = rows.copy()
-    rows[column] = ref.reindex(key).to_numpy() / rows["objective"].to_numpy()
-    return rows
-
-
 def aggregate(rows: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] = ("instance", "method")) -> pd.DataFrame:
     """Mean and 95% CI half-width of each metric over seeds: columns ``<m>`` and ``<m>_ci``."""
     out = []

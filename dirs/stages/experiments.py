@@ -17,20 +17,20 @@ def _variants(params: dict) -> dict[str, str]:
     return dict(params["variants"])  # instance → variant
 
 
-def make_table3(cfg, *, evaluations, table, markdown, params: dict) -> None:
-    with stage_run("make_table3", cfg) as run:
-        t = rep.quality_table(evaluations, _variants(params), QUALITY_METHODS, paper.TABLE3, table, markdown,
+def _quality_table(stage: str, paper_values, cfg, evaluations, table, markdown, params: dict) -> None:
+    with stage_run(stage, cfg) as run:
+        t = rep.quality_table(evaluations, _variants(params), QUALITY_METHODS, paper_values, table, markdown,
                               cfg.experiment.title)
         run.log_artifact(markdown)
         log.info("\n%s", t.to_string(index=False))
+
+
+def make_table3(cfg, *, evaluations, table, markdown, params: dict) -> None:
+    _quality_table("make_table3", paper.TABLE3, cfg, evaluations, table, markdown, params)
 
 
 def make_table4(cfg, *, evaluations, table, markdown, params: dict) -> None:
-    with stage_run("make_table4", cfg) as run:
-        t = rep.quality_table(evaluations, _variants(params), QUALITY_METHODS, paper.TABLE4, table, markdown,
-                              cfg.experiment.title)
-        run.log_artifact(markdown)
-        log.info("\n%s", t.to_string(index=False))
+    _quality_table("make_table4", paper.TABLE4, cfg, evaluations, table, markdown, params)
 
 
 def make_table5(cfg, *, evaluations, table, markdown, params: dict) -> None:
