@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 from scipy.special import lambertw
@@ -45,6 +45,8 @@ def test_phi_e_zero_uses_max_power():
     log_gain=st.floats(-14, -2),
     heterogeneous=st.booleans(),
 )
+# found by CI: a subnormal φE overflowed c = φT x / φE and gave NaN power (now the φE → 0 limit)
+@example(n=1, m=1, seed=0, phi_t=1.0, phi_e=2.2250738585e-313, log_gain=-11.0, heterogeneous=False)
 def test_every_allocation_is_feasible(n, m, seed, phi_t, phi_e, log_gain, heterogeneous):
     rng = np.random.default_rng(seed)
     params = SystemParams(

@@ -82,14 +82,18 @@ def optimal_transmission(x, phi_t: float, phi_e: float, data_bits, bandwidth_hz,
         p = pmax.copy()
         ln_u = np.log1p(p * x)
     else:
-        c = phi_t * x / phi_e - 1.0
-        w = lambertw0(c / _E)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # c overflows to inf only when φE is negligible (e.g. subnormal): W0 is then NaN and
+            # the clip below takes the φE → 0 limit, p* = P_max
+            c = phi_t * x / phi_e - 1.0
+            w = lambertw0(c / _E)
         ln_u = 1.0 + w
         # u − 1 = e^{1+w} − 1 = c/w − 1 for w > 0 (exact identity; no overflow)
         big = w > 1.0
-        um1 = np.where(big, c / np.where(big, w, 1.0) - 1.0, np.expm1(np.where(big, 0.0, ln_u)))
-        p = um1 / x
-        clip = p > pmax
+        with np.errstate(over="ignore", invalid="ignore"):
+            um1 = np.where(big, c / np.where(big, w, 1.0) - 1.0, np.expm1(np.where(big, 0.0, ln_u)))
+            p = um1 / x
+        clip = ~(p <= pmax)  # NaN (overflowed c) clips too
         if clip.any():
             p = np.where(clip, pmax, p)
             ln_u = np.where(clip, np.log1p(pmax * x), ln_u)
