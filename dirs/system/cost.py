@@ -96,7 +96,7 @@ def evaluate(decisions, gains, params: SystemParams, *, return_allocation: bool 
     params.check_sizes(n, m)
 
     off = a > 0
-    rows = np.arange(t_ * n) // n  # flat sample index of every (t, i)
+    rows = np.repeat(np.arange(t_), n)  # flat sample index of every (t, i)
     flat = np.arange(t_ * n) * m + np.maximum(a.ravel() - 1, 0)
     h = g.reshape(-1)[flat].reshape(t_, n)
     if not np.all((h > 0) & (h < np.inf) | ~off):  # NaN compares False: caught too
