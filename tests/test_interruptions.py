@@ -17,8 +17,10 @@ import torch
 from dirs.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = ["profile=smoke", "scenario.num_train=640", "dirs.checkpoint_every=20", "dirs.validate_every=200",
-        "tracking.enabled=false"]
+# the smoke profile caps training at 64 samples (profile.max_train): lift the cap so that online
+# training runs ~4000 slots with ~40 checkpoints, long enough to be killed between any two of them
+BASE = ["profile=smoke", "profile.max_train=null", "scenario.num_train=4000", "dirs.checkpoint_every=100",
+        "dirs.validate_every=500", "tracking.enabled=false"]
 TIMING_KEYS = {"online_s", "train_s", "pretrain_s"}
 
 
@@ -59,11 +61,6 @@ def _assert_identical(a, b, where="policy.pt"):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("DIRS_TEST_KILL"),
-    reason="open bug (issue #8): on a quiet machine a relaunch after a kill sometimes starts online "
-    "training from scratch instead of resuming; run with DIRS_TEST_KILL=1 to reproduce",
-)
 def test_sigkill_at_five_points_then_rerun_is_bit_identical(tmp_path, monkeypatch):
     monkeypatch.setenv("DIRS_CONF_DIR", str(ROOT / "conf"))
     for stage in ("generate_scenario", "generate_demos", "pretrain_agents"):
@@ -75,20 +72,26 @@ def test_sigkill_at_five_points_then_rerun_is_bit_identical(tmp_path, monkeypatc
     policy = tmp_path / "killed/models/medium/seed0/dirs/policy.pt"
     kills = 0
     for writes_before_kill in (0, 1, 1, 2, 1):  # 0: killed while starting up, before any checkpoint
+        had_checkpoint = ckpt.exists()
         proc = _launch(tmp_path, "killed")
-        seen = ckpt.stat().st_mtime_ns if ckpt.exists() else None
+        seen = ckpt.stat().st_mtime_ns if had_checkpoint else None
         writes, deadline = 0, time.monotonic() + 300
         while writes < writes_before_kill and proc.poll() is None and time.monotonic() < deadline:
-            now = ckpt.stat().st_mtime_ns if ckpt.exists() else None
-            if now != seen:
+            try:
+                now = ckpt.stat().st_mtime_ns
+            except FileNotFoundError:  # not yet written, or removed by a finished run: no write
+                now = None
+            if now is not None and now != seen:
                 writes, seen = writes + 1, now
             time.sleep(0.002)
         if writes_before_kill == 0:
             time.sleep(1.0)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
-            proc.communicate()
+            _, err = proc.communicate()
             kills += 1
+            if had_checkpoint and writes_before_kill:  # it got as far as writing: it must have resumed
+                assert "resuming dirs from checkpoint" in err, err[-3000:]
             assert not policy.exists(), "a killed run must not leave a finished-looking policy"
     assert kills >= 5
     proc = _launch(tmp_path, "killed")
