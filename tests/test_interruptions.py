@@ -18,8 +18,8 @@ from dirs.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
 # the smoke profile caps training at 64 samples (profile.max_train): lift the cap so that online
-# training runs ~4000 slots with ~40 checkpoints, long enough to be killed between any two of them
-BASE = ["profile=smoke", "profile.max_train=null", "scenario.num_train=4000", "dirs.checkpoint_every=100",
+# training runs ~2000 slots with ~40 checkpoints, long enough to be killed between any two of them
+BASE = ["profile=smoke", "profile.max_train=null", "scenario.num_train=2000", "dirs.checkpoint_every=50",
         "dirs.validate_every=500", "tracking.enabled=false"]
 TIMING_KEYS = {"online_s", "train_s", "pretrain_s"}
 
