@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -118,6 +119,14 @@ def end_parent(status: str = "FINISHED", results_dir="results") -> None:
         _client(results_dir).set_terminated(run_id, status=status)
 
 
+_METRIC_BAD = re.compile(r"[^A-Za-z0-9_\-. /:]")  # MLflow: alphanumerics, _ - . space / :
+
+
+def metric_name(key: str) -> str:
+    """``key`` with the characters MLflow refuses in metric names (e.g. "+") replaced by "_"."""
+    return _METRIC_BAD.sub("_", str(key))
+
+
 class StageRun:
     """A child run for one job: flattened config logged once, buffered metrics, artifacts.
 
@@ -185,7 +194,7 @@ class StageRun:
             return
         now = int(time.time() * 1000)
         for k, v in metrics.items():
-            self._metrics.append((k, float(v), now, int(step)))
+            self._metrics.append((metric_name(k), float(v), now, int(step)))
         if time.monotonic() - self._last_flush > self.flush_seconds:
             self.flush()
 

@@ -61,3 +61,13 @@ def test_disabled_tracking_writes_nothing(tmp_path):
     with StageRun("off", results_dir=str(tmp_path / "r"), enabled=False) as run:
         run.log_metric("x", 1.0)
     assert not (tmp_path / "r").exists()
+
+
+def test_metric_names_are_made_acceptable_to_mlflow():
+    from mlflow.utils.validation import _validate_metric_name
+
+    from dirs.tracking import metric_name
+
+    for key in ("dirs+repair.nrr_opt", "dirs+levy.exact.nrr_opt", "a b/c:d-e_f.g", "NRR (µ)"):
+        _validate_metric_name(metric_name(key))  # raises on a name MLflow refuses
+    assert metric_name("a b/c:d-e_f.g") == "a b/c:d-e_f.g"

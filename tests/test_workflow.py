@@ -148,6 +148,32 @@ def test_smoke_learner_outputs(smoke_run):
     assert np.isfinite([m.value for m in history]).all()
 
 
+TABLES = ("table2", "table3", "table4", "table5", "ablation")
+FIGURES = ("fig3", "fig4", "fig5", "fig6", "fig7")
+
+
+@pytest.mark.slow
+def test_smoke_builds_every_table_and_figure(smoke_run):
+    for name in TABLES:
+        assert pd.read_csv(smoke_run / f"results/tables/{name}.csv").shape[0] > 0, name
+        assert (smoke_run / f"results/tables/{name}.md").read_text().count("|") > 10, name
+    for name in FIGURES:
+        for ext in ("png", "pdf"):
+            assert (smoke_run / f"results/figures/{name}.{ext}").stat().st_size > 0, (name, ext)
+    ablation = pd.read_csv(smoke_run / "results/tables/ablation.csv")
+    assert {"exact", "search"} <= set(ablation.allocation)
+    assert ((ablation.nrr_opt > 0) & (ablation.nrr_opt <= 1 + 1e-12)).all()
+
+
+@pytest.mark.slow
+def test_smoke_report_shows_every_table_and_figure(smoke_run):
+    proc = snakemake(smoke_run, "--report", "results/report.html", "--config", "profile=smoke")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (smoke_run / "results/report.html").read_text()
+    for name in [f"{t}.md" for t in TABLES] + [f"{f}.png" for f in FIGURES]:
+        assert name in html, name
+
+
 @pytest.mark.slow
 def test_editing_one_scenario_value_reruns_only_its_stages(smoke_run):
     """Last test of the module: it edits the smoke copy's conf/."""

@@ -55,6 +55,14 @@ def plot_fig7(cfg, *, evaluations, figure, data, params: dict) -> None:
         run.log_artifact(figure)
 
 
+def make_ablation(cfg, *, evaluations, table, markdown) -> None:
+    """Allocation ablation (ours): mean ± 95% CI over seeds of every ``allocation.csv``."""
+    with stage_run("make_ablation", cfg) as run:
+        t = rep.allocation_table(evaluations, table, markdown, cfg.experiment.title)
+        run.log_artifact(markdown)
+        log.info("\n%s", t.to_string(index=False))
+
+
 def _workflow_only(name: str):
     def paths(cfg):
         from dirs.system.params import ParameterError
@@ -70,4 +78,4 @@ def _workflow_only(name: str):
 # These stages need the whole experiment's evaluations: run alone they point to Snakemake.
 STAGES = {name: (fn, _workflow_only(name)) for name, fn in {
     "make_table3": make_table3, "make_table4": make_table4, "make_table5": make_table5,
-    "plot_fig6": plot_fig6, "plot_fig7": plot_fig7}.items()}
+    "plot_fig6": plot_fig6, "plot_fig7": plot_fig7, "make_ablation": make_ablation}.items()}

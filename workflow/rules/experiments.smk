@@ -125,6 +125,44 @@ rule plot_fig7:
         "../scripts/plot_fig7.py"
 
 
+rule evaluate_allocation:
+    input:
+        config=rules.freeze_config.output.config,
+        scenario=rules.generate_scenario.output.scenario,
+        channels=rules.generate_scenario.output.channels,
+        optimum=rules.solve_optimum.output.optimum,
+        policy=f"{RESULTS}/models/{{scenario}}/seed{{seed}}/dirs/policy.pt",
+        code=code("solvers/levy.py", "learn/agents.py", "stages/ablation.py"),
+    output:
+        table=f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/allocation.csv",
+    log:
+        f"{RESULTS}/logs/evaluate_allocation/{{scenario}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate_allocation/{{scenario}}/seed{{seed}}.tsv"
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/evaluate_allocation.py"
+
+
+rule make_ablation:
+    input:
+        config=f"{RESULTS}/configs/experiments/ablation.yaml",
+        evaluations=evaluations_of("ablation", ["allocation.csv"]),
+        code=code("report/experiments.py", "report/tables.py", "stages/experiments.py"),
+    output:
+        table=f"{RESULTS}/tables/ablation.csv",
+        markdown=report(f"{RESULTS}/tables/ablation.md", caption="../report/ablation.rst", category="Tables"),
+    log:
+        f"{RESULTS}/logs/make_ablation.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/make_ablation.tsv"
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/make_ablation.py"
+
+
 rule table3:
     input:
         rules.make_table3.output,
@@ -150,6 +188,11 @@ rule fig7:
         rules.plot_fig7.output,
 
 
+rule ablation:
+    input:
+        rules.make_ablation.output,
+
+
 rule experiments:
     input:
         rules.make_table3.output,
@@ -157,3 +200,4 @@ rule experiments:
         rules.make_table5.output,
         rules.plot_fig6.output,
         rules.plot_fig7.output,
+        rules.make_ablation.output,

@@ -1,0 +1,110 @@
+"""Stage: the allocation ablation the paper lacks — closed-form vs searched resource allocation.
+
+The paper searches the CPU shares f and powers p together with the decision (x = [a, f, p], eq. 19,
+Lévy flight, Alg. 4).  We allocate them in closed form for any decision (DESIGN §2).  This stage
+measures, on the held-out test samples of one instance, what the closed form buys in objective and
+in decision time, for the Lévy flight alone and for DIRS:
+
+* ``levy`` — Lévy flight from Remote with the online settings (P, G_max, β, th of
+  ``search.online``), ``exact`` (search a; f, p in closed form) vs ``search`` (search a, f, p);
+* ``dirs`` — the trained policy's voted decision with the closed-form allocation, and with the
+  start allocation of the paper's search (equal CPU shares, P_max: what the vote gets without any
+  allocation step);
+* ``dirs+levy`` — the vote refined by the Lévy flight (the paper's online operator), ``exact`` vs
+  ``search``.
+
+Every row's objective is the one its own allocation achieves (searched f, p under ``search``); NRR
+is per sample against the exact optimum; decision time includes the allocation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from dirs.common import write_csv_atomic
+from dirs.paths import evaluation_dir, instance_dir, scenario_files
+from dirs.solvers.heuristics import remote
+from dirs.solvers.levy import equal_shares, levy_flight, price_allocation
+from dirs.system import Scenario, evaluate
+from dirs.tracking import stage_run
+
+log = logging.getLogger(__name__)
+
+#: Columns of ``allocation.csv`` (one row per method × allocation).
+ABLATION_COLUMNS = ["method", "allocation", "n_samples", "objective", "objective_std", "nrr_opt", "nrr_opt_min",
+                    "decision_ms", "decision_batched_ms"]
+
+
+def _objectives(policy, params, online, rng) -> dict[tuple[str, str], Callable[[np.ndarray], np.ndarray]]:
+    """(method, allocation) → ``objective(gains) -> (T,)`` with that method's own allocation."""
+    kw = dict(population=int(online.population), iterations=int(online.iterations), beta=float(online.beta),
+              th=float(online.th), variant=str(getattr(online.variant, "value", online.variant)), rng=rng)
+    pmax = params.per_iotd("max_power_w", policy.num_iotds)
+    fmax = params.per_server("mec_cpu_hz", policy.num_servers)
+
+    def vote_equal_shares(g):
+        a = policy.decide(g)
+        return price_allocation(a, equal_shares(a, fmax), np.where(a > 0, pmax, 0.0), g, params)
+
+    return {
+        ("levy", "exact"): lambda g: levy_flight(g, params, remote(g, params), allocation="exact", **kw).objective,
+        ("levy", "search"): lambda g: levy_flight(g, params, remote(g, params), allocation="search", **kw).objective,
+        ("dirs", "exact"): lambda g: evaluate(policy.decide(g), g, params).objective,
+        ("dirs", "equal shares, P_max"): vote_equal_shares,
+        ("dirs+levy", "exact"): lambda g: levy_flight(g, params, policy.decide(g), allocation="exact", **kw).objective,
+        ("dirs+levy", "search"): lambda g: levy_flight(g, params, policy.decide(g), allocation="search", **kw).objective,
+    }
+
+
+def evaluate_allocation(cfg, *, scenario, channels, optimum, policy, table) -> None:
+    """Every (method, allocation) of :func:`_objectives` on the test samples → ``allocation.csv``."""
+    import torch
+
+    from dirs.learn import load_policy
+    from dirs.stages.heuristics import load_optimum
+
+    with stage_run("evaluate_allocation", cfg) as run:
+        torch.set_num_threads(1)  # batch-1 latency, as every evaluation
+        sc = Scenario.load(scenario)
+        gains = sc.load_channels(channels, "test")
+        opt = load_optimum(optimum, len(gains))
+        pol = load_policy(Path(policy).parent)
+        rng = np.random.default_rng([int(cfg.seed), 0xA110C])
+        k = min(int(cfg.evaluation.timing_samples), len(gains))
+        rows = []
+        for (method, alloc), objective in _objectives(pol, sc.params, cfg.search.online, rng).items():
+            t0 = time.perf_counter()
+            obj = np.asarray(objective(gains), dtype=np.float64)
+            batched = (time.perf_counter() - t0) * 1e3 / len(gains)
+            singles = []
+            for t in range(k):
+                t0 = time.perf_counter()
+                objective(gains[t : t + 1])
+                singles.append((time.perf_counter() - t0) * 1e3)
+            nrr = opt / obj
+            rows.append({"method": method, "allocation": alloc, "n_samples": len(gains),
+                         "objective": float(obj.mean()), "objective_std": float(obj.std()),
+                         "nrr_opt": float(nrr.mean()), "nrr_opt_min": float(nrr.min()),
+                         "decision_ms": float(np.median(singles)) if singles else float("nan"),
+                         "decision_batched_ms": batched})
+            run.log_metrics({f"{method}.{alloc.split(',')[0].replace(' ', '_')}.nrr_opt": rows[-1]["nrr_opt"]})
+            log.info("%s (%s): NRR %.5f, %.2f ms/sample", method, alloc, rows[-1]["nrr_opt"], rows[-1]["decision_ms"])
+        write_csv_atomic(table, pd.DataFrame(rows, columns=ABLATION_COLUMNS))
+        run.log_artifact(table)
+
+
+def _policy_path(cfg) -> Path:
+    return instance_dir(cfg.paths.results_dir, "models", cfg.scenario.name, cfg.seed) / "dirs" / "policy.pt"
+
+
+STAGES = {
+    "evaluate_allocation": (evaluate_allocation, lambda cfg: {
+        **scenario_files(cfg), "optimum": evaluation_dir(cfg) / "optimum.npz", "policy": _policy_path(cfg),
+        "table": evaluation_dir(cfg) / "allocation.csv"}),
+}
