@@ -161,3 +161,106 @@ def allocation_table(evaluations, csv_path, md_path, title: str) -> pd.DataFrame
            "decision time: median per sample at batch 1, allocation included.\n")
     write_table(table, md, csv_path, md_path, title)
     return table
+
+
+#: Scale study: (label, method row, column) of each measured cost.
+SCALE_COSTS = {
+    "dirs_decision_ms": ("dirs", "decision_ms"),
+    "oracle_decision_ms": ("optimum", "decision_ms"),
+    "greedy_decision_ms": ("greedy", "decision_ms"),
+    "dirs_train_s": ("dirs", "train_s"),
+    "dirs_nrr": ("dirs", "nrr_opt"),
+    "dirs_repair_nrr": ("dirs+repair", "nrr_opt"),
+}
+
+
+def fit_power_law(n: np.ndarray, m: np.ndarray, cost: np.ndarray) -> dict[str, float]:
+    """Least-squares fit of cost ≈ c · N^a · M^b on log scales; a or b is NaN when N or M does not vary.
+
+    Returns ``{"exp_n": a, "exp_m": b, "r2": R²}`` (all NaN with fewer than two finite points).
+    """
+    n, m, cost = (np.asarray(v, dtype=np.float64) for v in (n, m, cost))
+    ok = np.isfinite(cost) & (cost > 0)
+    n, m, y = n[ok], m[ok], np.log(cost[ok])
+    out = {"exp_n": float("nan"), "exp_m": float("nan"), "r2": float("nan")}
+    if y.size < 2:
+        return out
+    cols, names = [np.ones_like(y)], []
+    for name, v in (("exp_n", n), ("exp_m", m)):
+        if np.unique(v).size > 1:
+            cols.append(np.log(v))
+            names.append(name)
+    x = np.stack(cols, axis=1)
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    out.update(dict(zip(names, (float(c) for c in coef[1:]))))
+    resid = y - x @ coef
+    tss = float(((y - y.mean()) ** 2).sum())
+    out["r2"] = 1.0 - float((resid**2).sum()) / tss if tss > 0 else float("nan")
+    return out
+
+
+def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, csv_path, md_path,
+                title: str) -> pd.DataFrame:
+    """Scale study: per (N, M) the decision times of DIRS, the exact oracle and Greedy, DIRS's
+    training time and NRR (mean ± 95% CI over seeds), a power-law fit of each cost in N and M, and a
+    three-panel figure (decision time, training time, NRR vs N; one line per M)."""
+    files: dict[tuple[str, int], list] = {}
+    for path in evaluations:
+        files.setdefault(instance_of(path), []).append(path)
+    rows = load_rows(files)
+    per_seed = []
+    for (inst, seed), grp in rows.groupby(["instance", "seed"], sort=False):
+        by = grp.set_index("method")
+        rec = {"instance": inst, "seed": seed, "num_iotds": int(sizes[inst][0]), "num_servers": int(sizes[inst][1])}
+        for key, (method, col) in SCALE_COSTS.items():
+            rec[key] = float(by.loc[method, col]) if method in by.index and col in by else float("nan")
+        per_seed.append(rec)
+    per_seed = pd.DataFrame(per_seed)
+    data = aggregate(per_seed.rename(columns={"instance": "inst"}), list(SCALE_COSTS),
+                     by=("num_servers", "num_iotds")).sort_values(["num_servers", "num_iotds"])
+    from dirs.common import write_csv_atomic
+
+    write_csv_atomic(data_csv, data)
+    fits = pd.DataFrame([{"cost": key, **fit_power_law(per_seed.num_iotds, per_seed.num_servers, per_seed[key])}
+                         for key in SCALE_COSTS if not key.endswith("nrr")])
+    largest = data.sort_values(["num_iotds", "num_servers"]).iloc[-1]
+    md = to_markdown(data, {k: (4 if k.endswith("nrr") else 3 if k.endswith("ms") else 1) for k in SCALE_COSTS},
+                     keep=("num_iotds", "num_servers"))
+    md += "\nPower-law fit cost ≈ c · N^a · M^b (least squares on log scales, every seed):\n\n"
+    md += "| cost | a (N) | b (M) | R² |\n|---|---|---|---|\n"
+    md += "".join(f"| {r.cost} | {r.exp_n:.2f} | {r.exp_m:.2f} | {r.r2:.3f} |\n" for r in fits.itertuples())
+    md += (f"\nLargest instance N = {int(largest.num_iotds)}, M = {int(largest.num_servers)}: DIRS decision "
+           f"{largest.dirs_decision_ms:.3f} ms, exact oracle {largest.oracle_decision_ms:.3f} ms, "
+           f"DIRS NRR {largest.dirs_nrr:.4f}.\n")
+    write_table(fits, md, csv_path, md_path, title)
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.0))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (m, sub) in enumerate(data.groupby("num_servers")):
+        c = colors[k % len(colors)]
+        for key, style, label in (("dirs_decision_ms", "-", "DIRS"), ("oracle_decision_ms", "--", "exact oracle"),
+                                  ("greedy_decision_ms", ":", "Greedy")):
+            axes[0].errorbar(sub.num_iotds, sub[key], yerr=sub[f"{key}_ci"], linestyle=style, marker="o",
+                             markersize=3, capsize=2, color=c, label=f"{label}, M = {m}")
+        axes[1].errorbar(sub.num_iotds, sub.dirs_train_s, yerr=sub.dirs_train_s_ci, marker="o", markersize=3,
+                         capsize=2, color=c, label=f"M = {m}")
+        axes[2].errorbar(sub.num_iotds, sub.dirs_nrr, yerr=sub.dirs_nrr_ci, marker="o", markersize=3, capsize=2,
+                         color=c, label=f"DIRS, M = {m}")
+        axes[2].errorbar(sub.num_iotds, sub.dirs_repair_nrr, yerr=sub.dirs_repair_nrr_ci, marker="s", markersize=3,
+                         capsize=2, linestyle="--", color=c, label=f"DIRS + repair, M = {m}")
+    for ax, ylabel, log in ((axes[0], "decision time per sample (ms, batch 1)", True),
+                            (axes[1], "DIRS training time (s)", True), (axes[2], "NRR vs exact optimum", False)):
+        ax.set_xlabel("number of IoTDs N")
+        ax.set_ylabel(ylabel)
+        ax.set_xscale("log")
+        if log:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(fontsize=6, ncol=1)
+    axes[1].legend(fontsize=7)
+    axes[2].legend(fontsize=6)
+    fig.suptitle("Scale study: cost of deciding and learning vs N and M (this machine)")
+    fig.tight_layout()
+    save_figure(fig, png)
+    return data

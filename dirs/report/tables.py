@@ -68,7 +68,7 @@ def to_markdown(table: pd.DataFrame, metrics: Mapping[str, int], keep: Sequence[
     cols = list(keep) + list(metrics) + list(extra)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in table.iterrows():
-        cells = [str(r[k]) for k in keep]
+        cells = [str(int(r[k])) if isinstance(r[k], float) and float(r[k]).is_integer() else str(r[k]) for k in keep]
         cells += [fmt(r.get(m, np.nan), r.get(f"{m}_ci", np.nan), d) for m, d in metrics.items()]
         cells += [("–" if pd.isna(r.get(e)) else (f"{r[e]:.4g}" if isinstance(r[e], float) else str(r[e]))) for e in extra]
         lines.append("| " + " | ".join(cells) + " |")

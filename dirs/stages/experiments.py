@@ -63,6 +63,16 @@ def make_ablation(cfg, *, evaluations, table, markdown) -> None:
         log.info("\n%s", t.to_string(index=False))
 
 
+def plot_scale(cfg, *, evaluations, figure, data, table, markdown, params: dict) -> None:
+    """Scale study (ours): decision / training cost and NRR vs N and M, with power-law fits."""
+    with stage_run("plot_scale", cfg) as run:
+        sizes = {inst: tuple(nm) for inst, nm in dict(params["sizes"]).items()}
+        d = rep.scale_study(evaluations, sizes, figure, data, table, markdown, cfg.experiment.title)
+        run.log_artifact(figure)
+        run.log_artifact(markdown)
+        log.info("\n%s", d.to_string(index=False))
+
+
 def _workflow_only(name: str):
     def paths(cfg):
         from dirs.system.params import ParameterError
@@ -78,4 +88,5 @@ def _workflow_only(name: str):
 # These stages need the whole experiment's evaluations: run alone they point to Snakemake.
 STAGES = {name: (fn, _workflow_only(name)) for name, fn in {
     "make_table3": make_table3, "make_table4": make_table4, "make_table5": make_table5,
-    "plot_fig6": plot_fig6, "plot_fig7": plot_fig7, "make_ablation": make_ablation}.items()}
+    "plot_fig6": plot_fig6, "plot_fig7": plot_fig7, "make_ablation": make_ablation,
+    "plot_scale": plot_scale}.items()}

@@ -115,6 +115,7 @@ def evaluations_of(exp_id, files):
 QUALITY_FILES = ["heuristics.csv", "search.csv", "policy_dirs.csv"]
 BASELINE_FILES = ["ac.csv", "ddpg.csv", "maddpg.csv"]
 XLARGE_N = int(compose(["scenario=xlarge"]).scenario.num_iotds)
+XLARGE_M = int(compose(["scenario=xlarge"]).scenario.num_servers)
 
 
 # Table V compares every search baseline; elsewhere PSO alone is needed (the paper's NRR reference).

@@ -163,6 +163,34 @@ rule make_ablation:
         "../scripts/make_ablation.py"
 
 
+rule plot_scale:
+    input:
+        config=f"{RESULTS}/configs/experiments/scale.yaml",
+        evaluations=evaluations_of("scale", ["heuristics.csv", "policy_dirs.csv"]),
+        code=code("report/experiments.py", "report/figures.py", "stages/experiments.py"),
+    output:
+        figure=report(f"{RESULTS}/figures/scale.png", caption="../report/scale.rst", category="Figures"),
+        data=f"{RESULTS}/figures/scale.csv",
+        table=f"{RESULTS}/tables/scale.csv",
+        markdown=report(f"{RESULTS}/tables/scale.md", caption="../report/scale_table.rst", category="Tables"),
+    params:
+        sizes={
+            inst: [
+                int(float(_overrides_value(inst, "scenario.num_iotds", XLARGE_N))),
+                int(float(_overrides_value(inst, "scenario.num_servers", XLARGE_M))),
+            ]
+            for inst in experiment_instances_of("scale")
+        },
+    log:
+        f"{RESULTS}/logs/plot_scale.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_scale.tsv"
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/plot_scale.py"
+
+
 rule table3:
     input:
         rules.make_table3.output,
@@ -193,6 +221,11 @@ rule ablation:
         rules.make_ablation.output,
 
 
+rule scale:
+    input:
+        rules.plot_scale.output,
+
+
 rule experiments:
     input:
         rules.make_table3.output,
@@ -201,3 +234,4 @@ rule experiments:
         rules.plot_fig6.output,
         rules.plot_fig7.output,
         rules.make_ablation.output,
+        rules.plot_scale.output,
