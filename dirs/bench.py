@@ -166,7 +166,8 @@ def _median_time(fn, inputs) -> float:
 
 
 def bench_compare(scenario: str = "xlarge", seed: int = 0, samples: int = 200, repeats: int = 50,
-                  swarm_samples: int = 3, results_dir: str = "results", data_dir: str = "data") -> tuple[list[dict], dict]:
+                  swarm_samples: int = 3, results_dir: str = "results", data_dir: str = "data",
+                  threads: int = 1) -> tuple[list[dict], dict]:
     """Every method on the same fresh channel samples of one trained scenario, in one process.
 
     NRR vs the exact optimum on ``samples`` fresh samples (``swarm_samples`` for PSO/DE); decision
@@ -183,7 +184,7 @@ def bench_compare(scenario: str = "xlarge", seed: int = 0, samples: int = 200, r
     from dirs.solvers.swarm import differential_evolution_search, pso
     from dirs.system import Scenario, evaluate
 
-    torch.set_num_threads(1)  # batch-1 latency: no thread hand-off
+    torch.set_num_threads(int(threads))  # 1 (default): batch-1 latency without thread hand-off
     sc = Scenario.load(f"{data_dir}/scenarios/{scenario}/seed{seed}/scenario.json")
     model_dir = Path(results_dir) / "models" / scenario / f"seed{seed}"
     if not (model_dir / "dirs").is_dir():
@@ -265,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--samples", type=int, default=200)
     c.add_argument("--repeats", type=int, default=50)
     c.add_argument("--swarm-samples", type=int, default=3)
+    c.add_argument("--threads", type=int, default=1,
+                   help="torch threads of the DIRS/DRL forward passes (1 = the workflow's setting; "
+                        "2+ pays off for large N·M, e.g. the scale study's N = 2000, M = 50)")
     args = parser.parse_args(argv)
     if args.what == "compare":
-        rows, ratios = bench_compare(args.scenario, args.seed, args.samples, args.repeats, args.swarm_samples)
+        rows, ratios = bench_compare(args.scenario, args.seed, args.samples, args.repeats, args.swarm_samples,
+                                     threads=args.threads)
         print(f"{args.scenario} seed {args.seed}: NRR vs the exact optimum on fresh samples; batch-1 decision "
-              "time = median over fresh single samples (torch 1 thread)")
+              f"time = median over fresh single samples (torch {args.threads} thread(s))")
         _print(rows, {"nrr_mean": ".5f", "nrr_min": ".5f", "batch1_ms": ".3f", "decide+evaluate_ms": ".3f",
                       "batched_ms": ".3f"})
         print("\ndecision-time ratios (batch 1, same run): " + ", ".join(f"{k} = {v:.0f}x" for k, v in ratios.items()))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_workflow import copy_workflow  # tests/ is on sys.path (its conftest.py)
 
 pytestmark = [
     pytest.mark.cluster,
@@ -46,16 +46,6 @@ TIMING = re.compile(r"_(ms|s)(_|$)")  # wall-clock columns/metrics: decision_ms,
 # no account (none is configured); keep the per-job SLURM logs, which test_jobs_ran_through_slurm reads.
 SLURM_TEST_ARGS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5",
                    "--slurm-no-account", "--slurm-keep-successful-logs"]
-
-
-def copy_workflow(dest: Path) -> Path:
-    for name in ("Snakefile", "workflow", "conf", "dirs"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 def clean_env(**extra: str) -> dict[str, str]:
