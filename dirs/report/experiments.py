@@ -254,6 +254,9 @@ def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, 
         ax.set_xlabel("number of IoTDs N")
         ax.set_ylabel(ylabel)
         ax.set_xscale("log")
+        sizes_n = sorted(int(v) for v in data.num_iotds.unique())
+        ax.set_xticks(sizes_n, [str(v) for v in sizes_n])
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         if log:
             ax.set_yscale("log")
         ax.grid(alpha=0.3, which="both")
