@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.cluster.vq import kmeans2
 
 from dirs.common import mantegna_steps, write_json_atomic
 from dirs.system.channel import sample_gains
@@ -84,6 +83,8 @@ def place_servers(
             f"num_servers: k-means placement needs num_servers <= num_iotds, got M={num_servers} > N={len(users)}"
         )
     seed = int(rng.integers(2**31 - 1))
+    from scipy.cluster.vq import kmeans2  # here, not at import: scipy.cluster costs ~0.5 s per job
+
     centroids, _ = kmeans2(users, num_servers, minit="++", seed=seed)
     return centroids
 
