@@ -5,7 +5,8 @@
 # What it does (as root, on a Debian/Ubuntu machine that is NOT already a SLURM node):
 #   1. apt-get installs Debian's slurm-wlm (slurmctld, slurmd, client commands) and munge, if missing;
 #   2. starts munged (own key and socket under a temp dir), slurmctld and slurmd with a minimal
-#      slurm.conf: one node `localhost` (CPUs=2, RealMemory = 80% of this machine's memory), no
+#      slurm.conf: one node `localhost` (CPUs=8 on any machine — the profile asks 4 for training —,
+#      RealMemory = 80% of this machine's memory), no
 #      cgroups (proctrack/linuxproc, task/none), no accounting database (accounting_storage/none):
 #      the executor plugin then queries job states with `squeue`, which needs MinJobAge >= 3x the
 #      status-check interval (MinJobAge=300 here);
@@ -25,6 +26,7 @@ PY="${PYTHON:-$ROOT/.venv/bin/python}"
 PORT="${DIRS_SLURM_PORT:-16817}"
 CONF=/etc/slurm/slurm.conf
 MARK="# written by DIRS tests/cluster/run_slurm_test.sh"
+NODE_CPUS=8  # what the test node declares (>= the largest cpus_per_task of workflow/profiles/slurm)
 T0=$(date +%s)
 
 say() { printf '[test-cluster %4ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
@@ -121,11 +123,14 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
 MpiDefault=none
 ReturnToService=2
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 RealMemory=$MEM_MB State=UNKNOWN
+# 8 CPUs on this 2-core machine (oversubscribed): workflow/profiles/slurm asks 4 cores for the
+# training stages, as on a real cluster; config_overrides lets slurmd accept more than it finds
+SlurmdParameters=config_overrides
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$NODE_CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 
-say "starting slurmctld and slurmd (node localhost: 2 CPUs, ${MEM_MB} MB)"
+say "starting slurmctld and slurmd (node localhost: $NODE_CPUS CPUs, ${MEM_MB} MB)"
 slurmctld -f "$CONF"
 slurmd -f "$CONF" -N localhost
 for _ in $(seq 60); do
