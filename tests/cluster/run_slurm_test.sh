@@ -8,8 +8,9 @@
 #      slurm.conf: one node `localhost` (CPUs=8 on any machine — the profile asks 4 for training —,
 #      RealMemory = 80% of this machine's memory), no
 #      cgroups (proctrack/linuxproc, task/none), no accounting database (accounting_storage/none):
-#      the executor plugin then queries job states with `squeue`, which needs MinJobAge >= 3x the
-#      status-check interval (MinJobAge=300 here);
+#      the executor plugin then queries job states with `squeue`, which only sees a finished job for
+#      MinJobAge seconds (MinJobAge=3600 here: the plugin's status checks back off to 180 s and
+#      were 9 min apart on the loaded 2-core machine, so with 300 s two finished jobs were never seen);
 #   3. runs pytest -m cluster (DIRS_TEST_CLUSTER=1), which starts an MLflow tracking server on
 #      loopback and runs the smoke DAG twice: locally and with `--profile workflow/profiles/slurm`;
 #   4. stops every daemon it started and removes /etc/slurm/slurm.conf and the temp dir (trap).
@@ -117,7 +118,7 @@ JobAcctGatherType=jobacct_gather/none
 # sees finished jobs for MinJobAge seconds
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
-MinJobAge=300
+MinJobAge=3600
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
