@@ -100,15 +100,21 @@ def runs(tmp_path_factory, tracking_server):
     """The smoke DAG run locally and through SLURM, concurrently, each in its own workflow copy."""
     local = copy_workflow(tmp_path_factory.mktemp("local"))
     slurm = copy_workflow(tmp_path_factory.mktemp("slurm"))
-    procs = {
-        "local": subprocess.Popen([SNAKEMAKE, "--cores", "1", "--config", "profile=smoke"], cwd=local,
-                                  env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
-        "slurm": subprocess.Popen([SNAKEMAKE, "--profile", "workflow/profiles/slurm", "--config", "profile=smoke",
-                                   *SLURM_TEST_ARGS], cwd=slurm,
-                                  env=clean_env(MLFLOW_TRACKING_URI=tracking_server),
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+    # Output goes to files, not pipes: a pipe nobody reads while the other run is awaited fills up
+    # (64 KiB), blocks Snakemake mid-write and stalls its SLURM status checks.
+    logs = {"local": local / "snakemake.out", "slurm": slurm / "snakemake.out"}
+    commands = {
+        "local": ([SNAKEMAKE, "--cores", "1", "--config", "profile=smoke"], local, clean_env()),
+        "slurm": ([SNAKEMAKE, "--profile", "workflow/profiles/slurm", "--config", "profile=smoke", *SLURM_TEST_ARGS],
+                  slurm, clean_env(MLFLOW_TRACKING_URI=tracking_server)),
     }
-    outputs = {name: p.communicate(timeout=1800)[0] for name, p in procs.items()}
+    procs = {}
+    for name, (cmd, cwd, env) in commands.items():
+        with open(logs[name], "w") as out:
+            procs[name] = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    for p in procs.values():
+        p.wait(timeout=2700)
+    outputs = {name: logs[name].read_text() for name in procs}
     for name, p in procs.items():
         assert p.returncode == 0, f"{name} run failed:\n{outputs[name][-6000:]}"
     return {"local": local, "slurm": slurm, "slurm_log": outputs["slurm"],
