@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SNAKEMAKE = str(BIN / "snakemake")
 MLFLOW = str(BIN / "mlflow")
-TIMING = re.compile(r"_(ms|s)(_|$)")  # wall-clock columns/metrics: decision_ms, train_s, solve_ms_median
+# wall-clock columns/metrics: decision_ms, train_s, solve_ms_median, ms_per_demo, "seconds"
+TIMING = re.compile(r"(^|_)(ms|s|seconds)(_|$)")
 # Executor settings for the test cluster (not in the profile: real clusters keep the defaults).
 # squeue: no accounting database here, so `sacct` cannot report job states;
 # 5 s before the first status check instead of 40 s: jobs here take seconds;
@@ -160,8 +161,8 @@ def test_data_and_optimum_equal_local(runs):
                 np.testing.assert_array_equal(a[key], b[key], err_msg=f"{rel}:{key}")
 
 
-def child_runs(uri: str) -> dict[tuple[str, str, str], object]:
-    """Finished child runs of the one finished parent, by (stage, scenario, seed)."""
+def child_runs(uri: str) -> dict[tuple[str, ...], object]:
+    """Finished child runs of the one finished parent, by (stage, scenario, seed, variant, algo)."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
@@ -173,8 +174,8 @@ def child_runs(uri: str) -> dict[tuple[str, str, str], object]:
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
     assert len(children) == len(runs) - 1, "every job run must hang under the pipeline's parent run"
     assert all(r.info.status == "FINISHED" for r in children)
-    keyed = {(r.data.tags["dirs.stage"], r.data.tags["dirs.scenario"], r.data.tags["dirs.seed"]): r
-             for r in children}
+    keyed = {(r.data.tags["dirs.stage"], r.data.tags["dirs.scenario"], r.data.tags["dirs.seed"],
+              r.data.tags.get("dirs.variant", ""), r.data.tags.get("dirs.algo", "")): r for r in children}
     assert len(keyed) == len(children), "one run per job"
     return keyed
 
