@@ -33,12 +33,17 @@ def instance_of(path: str | Path) -> tuple[str, int]:
     return p.parent.parent.name, int(p.parent.name.removeprefix("seed"))
 
 
-def stack(evaluations: Sequence[str | Path], variants: Mapping[str, str]) -> pd.DataFrame:
-    """All rows of all CSVs, with ``instance``, ``seed`` and ``variant`` columns, plus ``nrr_pso``."""
+def load_evaluations(evaluations: Sequence[str | Path]) -> pd.DataFrame:
+    """All rows of the evaluation CSVs ``evaluations``, with ``instance`` and ``seed`` columns."""
     files: dict[tuple[str, int], list] = {}
     for path in evaluations:
         files.setdefault(instance_of(path), []).append(path)
-    rows = load_rows(files)
+    return load_rows(files)
+
+
+def stack(evaluations: Sequence[str | Path], variants: Mapping[str, str]) -> pd.DataFrame:
+    """All rows of all CSVs, with ``instance``, ``seed`` and ``variant`` columns, plus ``nrr_pso``."""
+    rows = load_evaluations(evaluations)
     rows["variant"] = rows["instance"].map(lambda i: variants.get(i, i))
     pso = rows[rows.method == "pso"].set_index(["instance", "seed"])["nrr_opt"]
     key = pd.MultiIndex.from_frame(rows[["instance", "seed"]])
@@ -147,10 +152,7 @@ ABLATION_LABELS = {"levy": "Lévy flight (from Remote)", "dirs": "DIRS (vote)", 
 
 def allocation_table(evaluations, csv_path, md_path, title: str) -> pd.DataFrame:
     """Allocation ablation: objective, NRR vs the optimum and decision time per (method, allocation)."""
-    files: dict[tuple[str, int], list] = {}
-    for path in evaluations:
-        files.setdefault(instance_of(path), []).append(path)
-    rows = load_rows(files)
+    rows = load_evaluations(evaluations)
     table = aggregate(rows, ["objective", "nrr_opt", "nrr_opt_min", "decision_ms"], by=("instance", "method", "allocation"))
     table["method"] = table.method.map(lambda m: ABLATION_LABELS.get(m, m))
     md = to_markdown(table, {"objective": 2, "nrr_opt": 4, "nrr_opt_min": 4, "decision_ms": 2},
@@ -204,10 +206,7 @@ def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, 
     """Scale study: per (N, M) the decision times of DIRS, the exact oracle and Greedy, DIRS's
     training time and NRR (mean ± 95% CI over seeds), a power-law fit of each cost in N and M, and a
     three-panel figure (decision time, training time, NRR vs N; one line per M)."""
-    files: dict[tuple[str, int], list] = {}
-    for path in evaluations:
-        files.setdefault(instance_of(path), []).append(path)
-    rows = load_rows(files)
+    rows = load_evaluations(evaluations)
     per_seed = []
     for (inst, seed), grp in rows.groupby(["instance", "seed"], sort=False):
         by = grp.set_index("method")
@@ -216,8 +215,7 @@ def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, 
             rec[key] = float(by.loc[method, col]) if method in by.index and col in by else float("nan")
         per_seed.append(rec)
     per_seed = pd.DataFrame(per_seed)
-    data = aggregate(per_seed.rename(columns={"instance": "inst"}), list(SCALE_COSTS),
-                     by=("num_servers", "num_iotds")).sort_values(["num_servers", "num_iotds"])
+    data = aggregate(per_seed, list(SCALE_COSTS), by=("num_servers", "num_iotds")).sort_values(["num_servers", "num_iotds"])
     from dirs.common import write_csv_atomic
 
     write_csv_atomic(data_csv, data)
@@ -249,12 +247,12 @@ def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, 
                          color=c, label=f"DIRS, M = {m}")
         axes[2].errorbar(sub.num_iotds, sub.dirs_repair_nrr, yerr=sub.dirs_repair_nrr_ci, marker="s", markersize=3,
                          capsize=2, linestyle="--", color=c, label=f"DIRS + repair, M = {m}")
+    sizes_n = sorted(int(v) for v in data.num_iotds.unique())
     for ax, ylabel, log in ((axes[0], "decision time per sample (ms, batch 1)", True),
                             (axes[1], "DIRS training time (s)", True), (axes[2], "NRR vs exact optimum", False)):
         ax.set_xlabel("number of IoTDs N")
         ax.set_ylabel(ylabel)
         ax.set_xscale("log")
-        sizes_n = sorted(int(v) for v in data.num_iotds.unique())
         ax.set_xticks(sizes_n, [str(v) for v in sizes_n])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         if log:

@@ -20,7 +20,6 @@ is per sample against the exact optimum; decision time includes the allocation.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from dirs.common import write_csv_atomic
+from dirs.evaluation import time_decide
 from dirs.paths import evaluation_dir, instance_dir, scenario_files
 from dirs.solvers.heuristics import remote
 from dirs.solvers.levy import equal_shares, levy_flight, price_allocation
@@ -79,20 +79,14 @@ def evaluate_allocation(cfg, *, scenario, channels, optimum, policy, table) -> N
         k = min(int(cfg.evaluation.timing_samples), len(gains))
         rows = []
         for (method, alloc), objective in _objectives(pol, sc.params, cfg.search.online, rng).items():
-            t0 = time.perf_counter()
-            obj = np.asarray(objective(gains), dtype=np.float64)
-            batched = (time.perf_counter() - t0) * 1e3 / len(gains)
-            singles = []
-            for t in range(k):
-                t0 = time.perf_counter()
-                objective(gains[t : t + 1])
-                singles.append((time.perf_counter() - t0) * 1e3)
+            # the objective callables are timed like any decide(): batched, then median of batch-1 calls
+            single_ms, batched_ms, obj = time_decide(objective, gains, k)
+            obj = obj.astype(np.float64)
             nrr = opt / obj
             rows.append({"method": method, "allocation": alloc, "n_samples": len(gains),
                          "objective": float(obj.mean()), "objective_std": float(obj.std()),
                          "nrr_opt": float(nrr.mean()), "nrr_opt_min": float(nrr.min()),
-                         "decision_ms": float(np.median(singles)) if singles else float("nan"),
-                         "decision_batched_ms": batched})
+                         "decision_ms": single_ms, "decision_batched_ms": batched_ms})
             run.log_metrics({f"{method}.{alloc.split(',')[0].replace(' ', '_')}.nrr_opt": rows[-1]["nrr_opt"]})
             log.info("%s (%s): NRR %.5f, %.2f ms/sample", method, alloc, rows[-1]["nrr_opt"], rows[-1]["decision_ms"])
         write_csv_atomic(table, pd.DataFrame(rows, columns=ABLATION_COLUMNS))
