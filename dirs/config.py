@@ -317,6 +317,9 @@ def _default_variants() -> dict:
     }
 
 
+SELECTIONS = ("best", "last")
+
+
 @dataclass
 class DirsConfig:
     """DIRS agents and their training (paper §IV, Alg. 1-4; defaults = the paper's values)."""
@@ -354,6 +357,13 @@ class DirsConfig:
     """Last training samples held out as the fixed validation set (NRR vs the exact optimum)."""
     validate_every: int = 500
     """Slots between two validation NRR measurements."""
+    pretrain_validate_every: int = 25
+    """Pre-training steps between two validation NRR measurements (0: none during pre-training)."""
+    select: str = "best"
+    """Which weights become the policy: ``best`` = the snapshot with the highest validation NRR among
+    every validation of pre-training and online training (model selection on the held-out validation
+    samples, as stable-baselines3's EvalCallback keeps its best model), ``last`` = the weights after
+    the last slot (the paper).  The other one is kept as ``last.pt`` / evaluated as ``<variant>-last``."""
     reward_window: int = 100
     """Slots averaged in the logged average reward (Fig. 5)."""
     checkpoint_every: int = 500
@@ -572,7 +582,7 @@ def validate_dirs(d) -> None:
                 "validate_every", "reward_window", "threads", "num_demos"):
         if d[key] < 1:
             raise ParameterError(f"dirs.{key}: must be >= 1, got {d[key]}")
-    for key in ("pretrain_steps", "checkpoint_every", "lambda1", "lambda2"):
+    for key in ("pretrain_steps", "checkpoint_every", "lambda1", "lambda2", "pretrain_validate_every"):
         if d[key] < 0:
             raise ParameterError(f"dirs.{key}: must be >= 0, got {d[key]}")
     for key in ("lr", "eps_agent", "eps_demo", "alpha"):
@@ -587,6 +597,8 @@ def validate_dirs(d) -> None:
         raise ParameterError(f"dirs.num_demos: must be <= dirs.capacity={d.capacity}, got {d.num_demos}")
     if not 0 <= d.epsilon <= 1:
         raise ParameterError(f"dirs.epsilon: must lie in [0, 1], got {d.epsilon}")
+    if d.select not in SELECTIONS:
+        raise ParameterError(f"dirs.select: unknown value {d.select!r}; allowed: {list(SELECTIONS)}")
     for name, v in d.variants.items():
         if v.demonstrator not in ("levy", "oracle"):
             raise ParameterError(f"dirs.variants.{name}.demonstrator: unknown value {v.demonstrator!r}; allowed: ['levy', 'oracle']")

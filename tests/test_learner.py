@@ -49,6 +49,19 @@ def test_stacked_forward_equals_per_agent_mlps():
         torch.testing.assert_close(out[j], h)
 
 
+@pytest.mark.parametrize("shape", [(3, 40, [8, 6]), (2, 6, [30, 10]), (4, 12, [12, 12])])
+def test_inference_layout_keeps_the_forward(shape):
+    """Policy's weights stored for batch-1 speed ((M, out, in) when out < in) compute the same logits."""
+    m, n, hidden = shape
+    net = build_net(n, m, hidden, 1)
+    pol = Policy(net, InputScaler(np.zeros((n, m)), np.ones((n, m))), None)
+    transposed = [w.stride(-1) != 1 for w, _ in pol._layers]
+    assert transposed == [o < i for i, o in zip(net.sizes[:-1], net.sizes[1:])]
+    x = torch.randn(m, 5, n)
+    with torch.inference_mode():
+        torch.testing.assert_close(pol.logits(x), net(x), rtol=1e-5, atol=1e-6)
+
+
 def test_policy_votes_local_when_every_agent_is_below_half(small):
     sc, train, *_ = small
     net = build_net(sc.num_iotds, sc.num_servers, [8, 8], 0)
@@ -193,3 +206,37 @@ def test_non_finite_loss_stops_training_with_a_clear_error():
             p.fill_(float("nan"))
     with pytest.raises(FloatingPointError, match="training diverged: non-finite L1 loss"):
         trainer.update("L1")
+
+
+def test_model_selection_keeps_the_best_validated_weights(small):
+    """``select="best"`` returns the snapshot of the highest validation NRR (seen in pre-training or
+    online), ``"last"`` the current weights; the snapshot survives a checkpoint round trip."""
+    sc, train, val, labels = small
+    tr = trainer(sc, train, pretrain_validate_every=10, refine_every=2, validate_every=50, lr=3e-3)
+    vt = cost_tables(val, sc.params)
+    validation = (val, vt, vt.objective(solve_exact_tables(vt)))
+    tr.pretrain(train[:64], labels[:64], validation=validation)
+    tr.train_online(train[64:264], cost_tables(train[64:264], sc.params), validation=validation)
+    seen = [h["val_nrr"] for h in tr.pretrain_history + tr.history if "val_nrr" in h]
+    assert len(seen) == 5 + 4 and tr.best["val_nrr"] == max(seen)
+
+    def nrr(pol):
+        return float(np.mean(validation[2] / vt.objective(pol.decide(val))))
+
+    best, last = tr.policy(select="best"), tr.policy(select="last")
+    assert nrr(best) == pytest.approx(max(seen)) and nrr(last) == pytest.approx(seen[-1])
+    assert best.meta["selected_at"] == tr.best["at"] and best.meta["val_nrr_selected"] == max(seen)
+    assert last.meta["selected"] == "last"
+    clone = trainer(sc, train)
+    clone.load_state_dict(tr.state_dict())
+    np.testing.assert_array_equal(clone.policy(select="best").decide(val), best.decide(val))
+    with pytest.raises(Exception, match="select"):
+        tr.policy(select="median")
+
+
+def test_model_selection_setting_is_validated():
+    from dirs.config import compose
+    from dirs.system.params import ParameterError
+
+    with pytest.raises(ParameterError, match=r"dirs.select: unknown value 'median'; allowed: \['best', 'last'\]"):
+        compose(["dirs.select=median"])

@@ -63,6 +63,7 @@ class TrainSettings:
     epsilon: float = 0.05
     refine_repair: bool = False
     validate_every: int = 500
+    pretrain_validate_every: int = 25
     reward_window: int = 100
 
     def __post_init__(self) -> None:
@@ -87,7 +88,7 @@ def accuracy(policy_or_net, scaler: InputScaler | None, gains: np.ndarray, decis
         a = policy_or_net.decide(gains)
     else:
         with torch.inference_mode():
-            a = vote(torch.sigmoid(policy_or_net(scaler(gains))).permute(1, 2, 0))
+            a = vote(policy_or_net(scaler(gains)).permute(1, 2, 0), threshold=0.0)  # logit space, as Policy
     return float((a == np.asarray(decisions)).mean())
 
 
@@ -111,6 +112,19 @@ class Trainer:
         self.recent_rewards: list[float] = []  # rewards of the last ``reward_window`` slots
         self.pretrain_history: list[dict[str, float]] = []
         self.meta = dict(meta or {})
+        # model selection: the weights with the best validation NRR so far, and where they were seen
+        self.best: dict[str, Any] = {"val_nrr": -np.inf, "net": None, "at": None}
+
+    # ------------------------------------------------------------ validation
+    def validate(self, validation: tuple[np.ndarray, CostTables, np.ndarray], at: str) -> float:
+        """Mean NRR vs the exact optimum of the voted decisions on the validation samples; keeps a
+        snapshot of the weights when it is the best so far (strictly: ties keep the earlier one)."""
+        gains, tables, opt = validation
+        nrr = float(np.mean(opt / tables.objective(self.decide(gains))))
+        if nrr > self.best["val_nrr"]:
+            self.best = {"val_nrr": nrr, "at": at,
+                         "net": {k: v.detach().clone() for k, v in self.net.state_dict().items()}}
+        return nrr
 
     # ------------------------------------------------------------ one update
     def update(self, loss: str = "L1") -> tuple[np.ndarray, float]:
@@ -140,22 +154,34 @@ class Trainer:
         self.buffer.update(idx, per.detach().mean(0).numpy())
         return agent_loss.detach().numpy().astype(np.float64), float(total.detach())
 
-    def policy(self, meta: dict[str, Any] | None = None) -> Policy:
+    def policy(self, meta: dict[str, Any] | None = None, select: str = "last") -> Policy:
+        """The policy of the current weights (``last``) or of the best validated snapshot (``best``;
+        the current weights if nothing was validated)."""
+        if select not in ("best", "last"):
+            raise ParameterError(f"select: unknown value {select!r}; allowed: ['best', 'last']")
         net = build_net(self.net.num_iotds, self.net.num_servers, self.net.sizes[1:-1], 0)
-        net.load_state_dict(self.net.state_dict())
-        return Policy(net, self.scaler, self.params, {**self.meta, **(meta or {})})
+        use_best = select == "best" and self.best["net"] is not None
+        net.load_state_dict(self.best["net"] if use_best else self.net.state_dict())
+        info = {"selected": select if use_best else "last",
+                "selected_at": self.best["at"] if use_best else f"online slot {self.slot}"}
+        if use_best:
+            info["val_nrr_selected"] = float(self.best["val_nrr"])
+        return Policy(net, self.scaler, self.params, {**self.meta, **info, **(meta or {})})
 
     def decide(self, gains: np.ndarray) -> np.ndarray:
         self.net.eval()
         with torch.inference_mode():
-            return vote(torch.sigmoid(self.net(self.scaler(gains))).permute(1, 2, 0))
+            return vote(self.net(self.scaler(gains)).permute(1, 2, 0), threshold=0.0)  # logit space, as Policy
 
     # ------------------------------------------------------------ Alg. 2
     def pretrain(self, demo_gains: np.ndarray, demo_decisions: np.ndarray, steps: int | None = None,
                  loss: str = "L1", progress: bool = False,
-                 on_step: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
+                 on_step: Callable[[int, np.ndarray], None] | None = None,
+                 validation: tuple[np.ndarray, CostTables, np.ndarray] | None = None) -> np.ndarray:
         """Imitation pre-training: store the demonstrations, then ``steps`` updates (Alg. 2).
 
+        With ``validation`` = (gains, cost tables, optimal objectives), the validation NRR is measured
+        every ``pretrain_validate_every`` steps (column ``val_nrr`` of the history; :meth:`validate`).
         Returns the per-agent loss of every step, ``(steps, M)``.
         """
         from tqdm.auto import tqdm
@@ -168,7 +194,11 @@ class Trainer:
         out = np.empty((steps, self.net.num_servers))
         for k in tqdm(range(steps), desc="pre-training", disable=not progress, mininterval=1.0):
             out[k], _ = self.update(loss)
-            self.pretrain_history.append({"iteration": k + 1, **{f"loss_agent{j + 1}": float(v) for j, v in enumerate(out[k])}})
+            row = {"iteration": k + 1, **{f"loss_agent{j + 1}": float(v) for j, v in enumerate(out[k])}}
+            every = self.s.pretrain_validate_every
+            if validation is not None and every and ((k + 1) % every == 0 or k + 1 == steps):
+                row["val_nrr"] = self.validate(validation, f"pre-training step {self.pretrain_done + k + 1}")
+            self.pretrain_history.append(row)
             if on_step is not None:
                 on_step(k, out[k])
         self.pretrain_done += steps
@@ -216,7 +246,6 @@ class Trainer:
 
         total = len(gains)
         phi = self.s.refine_every
-        val_gains, val_tables, val_opt = validation if validation is not None else (None, None, None)
         bar = tqdm(total=total, initial=self.slot, desc="online training", disable=not progress, mininterval=1.0)
         next_val = (self.slot // self.s.validate_every + 1) * self.s.validate_every
         while self.slot < total:
@@ -240,9 +269,8 @@ class Trainer:
                 row["refine_gain"] = float(one.objective(a[-1:])[0] / one.objective(refined[None])[0])
                 row.update({f"loss_agent{j + 1}": float(v) for j, v in enumerate(losses)})
             self.slot = hi
-            if val_gains is not None and (self.slot >= next_val or self.slot == total):
-                dec = self.decide(val_gains)
-                row["val_nrr"] = float(np.mean(val_opt / val_tables.objective(dec)))
+            if validation is not None and (self.slot >= next_val or self.slot == total):
+                row["val_nrr"] = self.validate(validation, f"online slot {self.slot}")
                 next_val = (self.slot // self.s.validate_every + 1) * self.s.validate_every
             self.history.append(row)
             if on_step is not None:
@@ -266,6 +294,8 @@ class Trainer:
             "history": list(self.history), "recent_rewards": list(self.recent_rewards),
             "pretrain_history": list(self.pretrain_history),
             "meta": dict(self.meta),
+            "best": {**self.best, "net": None if self.best["net"] is None
+                     else {k: v.clone() for k, v in self.best["net"].items()}},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -278,3 +308,4 @@ class Trainer:
         self.recent_rewards = list(state["recent_rewards"])
         self.pretrain_history = list(state["pretrain_history"])
         self.meta.update(state.get("meta", {}))
+        self.best = dict(state.get("best") or {"val_nrr": -np.inf, "net": None, "at": None})

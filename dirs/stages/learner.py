@@ -61,7 +61,8 @@ def settings(cfg, variant) -> TrainSettings:
         hidden=None if d.hidden is None else list(d.hidden), lr=d.lr, capacity=d.capacity, batch=d.batch,
         pretrain_steps=d.pretrain_steps, lambda1=d.lambda1, lambda2=d.lambda2, eps_agent=d.eps_agent,
         eps_demo=d.eps_demo, alpha=d.alpha, refine_every=d.refine_every, steps_per_refine=d.steps_per_refine,
-        exploration=str(variant.exploration), refine_repair=bool(variant.refine_repair), epsilon=d.epsilon, validate_every=d.validate_every,
+        exploration=str(variant.exploration), refine_repair=bool(variant.refine_repair), epsilon=d.epsilon,
+        validate_every=d.validate_every, pretrain_validate_every=d.pretrain_validate_every,
         reward_window=d.reward_window, **refine_settings(cfg))
 
 
@@ -71,6 +72,13 @@ def split_train(cfg, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if v >= len(gains):
         raise ParameterError(f"dirs.validation_samples: {v} leaves no training sample of {len(gains)}")
     return gains[:-v], gains[-v:]
+
+
+def validation_set(cfg, sc: Scenario, train: np.ndarray) -> tuple[np.ndarray, CostTables, np.ndarray]:
+    """(gains, cost tables, optimal objectives) of the fixed validation samples."""
+    val = split_train(cfg, train)[1]
+    tables = cost_tables(val, sc.params)
+    return val, tables, tables.objective(solve_exact_tables(tables))
 
 
 def make_trainer(cfg, variant_name: str, variant, sc: Scenario, train: np.ndarray) -> Trainer:
@@ -133,9 +141,12 @@ def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, 
         trainer = make_trainer(cfg, name, variant, sc, train)
         g, a = load_demos(cfg, variant, sc, train, demos)
         t0 = time.perf_counter()
-        trainer.pretrain(g, a, loss="L1", progress=True,
+        trainer.pretrain(g, a, loss="L1", progress=True, validation=validation_set(cfg, sc, train),
                          on_step=lambda k, l: run.log_metrics({f"pretrain.loss_agent{j + 1}": float(v) for j, v in enumerate(l)}, step=k + 1))
         elapsed = time.perf_counter() - t0
+        for row in trainer.pretrain_history:
+            if "val_nrr" in row:
+                run.log_metrics({"pretrain.val_nrr": row["val_nrr"]}, step=int(row["iteration"]))
         acc = accuracy(trainer.net, trainer.scaler, g, a)
         trainer.meta["pretrain_s"] = elapsed
         trainer.meta["num_demos"] = int(len(g))
@@ -147,11 +158,14 @@ def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, 
                  name, sc.name, cfg.seed, len(g), cfg.dirs.pretrain_steps, elapsed, acc)
 
 
-def train_agents(cfg, *, scenario, channels, policy, curve, pretrained=None, params=None,
+def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretrained=None, params=None,
                  stop_after: int | None = None) -> None:
     """Online ensemble training (Alg. 1 + 3) → ``policy.pt`` / ``policy.json`` and ``training.csv``.
 
-    Resumes from ``results/checkpoints/.../online.pt`` when it matches the inputs and config.
+    The policy is the weights chosen by ``dirs.select`` (``best``: the best validation NRR of all
+    pre-training and online validations; ``last``: the final weights); ``last.pt`` holds the final
+    weights either way (evaluated as ``<variant>-last``).  Resumes from
+    ``results/checkpoints/.../online.pt`` when it matches the inputs and config.
     """
     name, variant = variant_of(cfg, params)
     pretrained = pretrained or None  # Snakemake passes [] for "no such input"
@@ -177,8 +191,7 @@ def train_agents(cfg, *, scenario, channels, policy, curve, pretrained=None, par
             else:
                 log.info("ignoring stale checkpoint %s (different inputs or config)", ckpt)
         tables = cost_tables(slots, sc.params)
-        val_tables = cost_tables(val, sc.params)
-        val_opt = val_tables.objective(solve_exact_tables(val_tables))
+        validation = validation_set(cfg, sc, train)
         t0 = time.perf_counter()
 
         def save_ckpt(tr: Trainer) -> None:
@@ -189,7 +202,7 @@ def train_agents(cfg, *, scenario, channels, policy, curve, pretrained=None, par
             step = int(row["slot"])
             run.log_metrics({k: v for k, v in row.items() if k != "slot"}, step=step)
 
-        trainer.train_online(slots, tables, validation=(val, val_tables, val_opt), on_step=log_row,
+        trainer.train_online(slots, tables, validation=validation, on_step=log_row,
                              checkpoint=save_ckpt, checkpoint_every=int(cfg.dirs.checkpoint_every),
                              stop_after=stop_after, progress=True)
         if stop_after is not None and trainer.slot < len(slots):
@@ -198,23 +211,34 @@ def train_agents(cfg, *, scenario, channels, policy, curve, pretrained=None, par
         online_s = online_s_before + time.perf_counter() - t0
         pre_s = float(trainer.meta.get("pretrain_s", 0.0))
         out = Path(policy).parent
-        pol = trainer.policy({"online_s": online_s, "train_s": pre_s + online_s, "slots": int(len(slots)),
-                              "steps": int(trainer.step), "settings": dict(vars(trainer.s))})
-        pol.save(out)
         frame = pd.DataFrame(trainer.history)
-        write_csv_atomic(curve, frame)
         final = {"online_s": online_s, "train_s": pre_s + online_s}
         if "val_nrr" in frame:
             final["final_val_nrr"] = float(frame["val_nrr"].dropna().iloc[-1])
+        pol = trainer.policy({"online_s": online_s, "train_s": pre_s + online_s, "slots": int(len(slots)),
+                              "steps": int(trainer.step), "settings": dict(vars(trainer.s)),
+                              "val_nrr_last": final.get("final_val_nrr")}, select=str(cfg.dirs.select))
+        pol.save(out)
+        if last is not None:
+            _save_state(Path(last), {"net": {k: v.detach().clone() for k, v in trainer.net.state_dict().items()},
+                                     "meta": {"val_nrr": final.get("final_val_nrr"), "slot": trainer.slot}})
+        write_csv_atomic(curve, frame)
+        if "val_nrr_selected" in pol.meta:
+            final["selected_val_nrr"] = float(pol.meta["val_nrr_selected"])
         run.log_metrics(final)
+        run.set_tag("dirs.selected_at", str(pol.meta.get("selected_at")))
         run.log_artifact(curve)
         ckpt.unlink(missing_ok=True)
-        log.info("trained %s on %s seed %d: %d slots, %d steps, %.1f s online (+%.1f s pre-training), val NRR %s",
-                 name, sc.name, cfg.seed, len(slots), trainer.step, online_s, pre_s, final.get("final_val_nrr"))
+        log.info("trained %s on %s seed %d: %d slots, %d steps, %.1f s online (+%.1f s pre-training), val NRR "
+                 "%s at the end; policy = %s (%s, val NRR %s)", name, sc.name, cfg.seed, len(slots), trainer.step,
+                 online_s, pre_s, final.get("final_val_nrr"), pol.meta.get("selected"), pol.meta.get("selected_at"),
+                 pol.meta.get("val_nrr_selected", final.get("final_val_nrr")))
 
 
-def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, pretrained=None, params=None) -> None:
-    """The trained policy, with and without repair (and after imitation only), on the test samples."""
+def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, last=None, pretrained=None,
+                    params=None) -> None:
+    """The trained policy, with and without repair, on the test samples; also the final weights
+    (``<variant>-last``, when the policy is a selected snapshot) and the weights after imitation only."""
     from dirs.learn import load_policy
     from dirs.stages.heuristics import load_optimum
 
@@ -233,13 +257,19 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, pretrain
             decide = lambda g, r=repair: pol.decide(g, repair=r)  # noqa: E731
             extra = {"decide_eval_ms": decide_eval_ms(decide, gains, sc.params, k)}
             rows.append(measure(label, decide, gains, sc.params, opt, timing_samples=k, train_s=train_s, extra=extra))
-        if pretrained is not None:
-            state = _load_state(Path(pretrained))
+        def weights(path) -> tuple[Policy, dict]:
+            state = _load_state(Path(path))
             net = StackedAgents(pol.num_iotds, pol.num_servers, pol.net.sizes[1:-1])
             net.load_state_dict(state["net"])
-            pre = Policy(net, pol.scaler, sc.params)
+            return Policy(net, pol.scaler, sc.params), state.get("meta", {})
+
+        if last is not None and pol.meta.get("selected", "last") != "last":
+            fin, _ = weights(last)
+            rows.append(measure(f"{name}-last", fin.decide, gains, sc.params, opt, timing_samples=k, train_s=train_s))
+        if pretrained is not None:
+            pre, pre_meta = weights(pretrained)
             rows.append(measure(f"{name}-imitation-only", pre.decide, gains, sc.params, opt, timing_samples=k,
-                                train_s=float(state["meta"].get("pretrain_s", float("nan")))))
+                                train_s=float(pre_meta.get("pretrain_s", float("nan")))))
         frame = pd.DataFrame(rows, columns=COLUMNS + ["decide_eval_ms"])
         write_csv_atomic(table, frame)
         for row in rows:  # "dirs+repair.nrr_opt" is logged as "dirs_repair.nrr_opt" (dirs.tracking.metric_name)
@@ -319,13 +349,14 @@ def _train_paths(cfg):
     d = model_dir(cfg)
     v = cfg.dirs.variants[cfg.dirs.variant]
     return {**scenario_files(cfg), "pretrained": d / "pretrained.pt" if v.imitation else None,
-            "policy": d / "policy.pt", "curve": d / "training.csv"}
+            "policy": d / "policy.pt", "curve": d / "training.csv", "last": d / "last.pt"}
 
 
 def _eval_paths(cfg):
     d = model_dir(cfg)
     v = cfg.dirs.variants[cfg.dirs.variant]
     return {**scenario_files(cfg), "optimum": evaluation_dir(cfg) / "optimum.npz", "policy": d / "policy.pt",
+            "last": d / "last.pt",
             "pretrained": d / "pretrained.pt" if v.imitation else None,
             "table": evaluation_dir(cfg) / f"policy_{cfg.dirs.variant}.csv"}
 

@@ -44,6 +44,7 @@ rule train_agents:
         policy=f"{MODELS}/policy.pt",
         meta=f"{MODELS}/policy.json",
         curve=f"{MODELS}/training.csv",
+        last=f"{MODELS}/last.pt",
     params:
         variant="{variant}",
     log:
@@ -64,6 +65,7 @@ rule evaluate_policy:
         optimum=rules.solve_optimum.output.optimum,
         policy=rules.train_agents.output.policy,
         meta=rules.train_agents.output.meta,
+        last=rules.train_agents.output.last,
         pretrained=pretrained_input,
         code=code("learn/agents.py", "solvers/local_search.py", "evaluation.py", "stages/learner.py"),
     output:
