@@ -21,7 +21,7 @@ from dirs.report.tables import aggregate, load_rows, to_markdown, write_table
 #: Display names of the methods (CSV row names → table labels).
 LABELS = {
     "optimum": "Exact optimum", "greedy": "Greedy", "remote": "Remote", "random": "Random", "local": "Local",
-    "dirs": "DIRS", "dirs+repair": "DIRS + repair", "pso": "PSO", "pso-seeded": "PSO (seeded)",
+    "dirs": "DIRS", "dirs+repair": "DIRS + repair", "dirs-last": "DIRS (final weights)", "pso": "PSO", "pso-seeded": "PSO (seeded)",
     "de": "DE", "de-seeded": "DE (seeded)", "levy": "Lévy flight (from Remote)",
     "levy-greedy": "Lévy flight (from Greedy)", "ac": "AC (A2C)", "ddpg": "DDPG", "maddpg": "MADDPG",
 }

@@ -10,7 +10,7 @@ from dirs.tracking import stage_run
 
 log = logging.getLogger(__name__)
 
-QUALITY_METHODS = ["dirs", "dirs+repair", "pso", "greedy", "remote", "optimum"]
+QUALITY_METHODS = ["dirs", "dirs+repair", "dirs-last", "pso", "greedy", "remote", "optimum"]
 
 
 def _variants(params: dict) -> dict[str, str]:
@@ -34,7 +34,7 @@ def make_table4(cfg, *, evaluations, table, markdown, params: dict) -> None:
 
 
 def make_table5(cfg, *, evaluations, table, markdown, params: dict) -> None:
-    methods = ["dirs", "dirs+repair", "ac", "ddpg", "maddpg", "pso", "pso-seeded", "de", "de-seeded",
+    methods = ["dirs", "dirs+repair", "dirs-last", "ac", "ddpg", "maddpg", "pso", "pso-seeded", "de", "de-seeded",
                "levy", "levy-greedy", "greedy", "remote", "optimum"]
     with stage_run("make_table5", cfg) as run:
         t = rep.cost_table(evaluations, _variants(params), methods, table, markdown, cfg.experiment.title)

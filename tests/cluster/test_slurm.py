@@ -197,7 +197,7 @@ def test_slurm_artifacts_reach_the_server(runs):
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=runs["slurm_uri"])
-    for (stage, _, _), run in child_runs(runs["slurm_uri"]).items():
-        if stage == "evaluate_heuristics":
+    for key, run in child_runs(runs["slurm_uri"]).items():
+        if key[0] == "evaluate_heuristics":  # key: (stage, scenario, seed, variant, algo)
             names = {f.path for f in client.list_artifacts(run.info.run_id)}
             assert any(n.endswith(".csv") for n in names), names
