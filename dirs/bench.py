@@ -176,7 +176,7 @@ def _median_time(fn, inputs) -> float:
 
 def bench_compare(scenario: str = "xlarge", seed: int = 0, samples: int = 200, repeats: int = 50,
                   swarm_samples: int = 3, results_dir: str = "results", data_dir: str = "data",
-                  threads: int = 1) -> tuple[list[dict], dict]:
+                  threads: int = 1, skip_slow: bool = False) -> tuple[list[dict], dict]:
     """Every method on the same fresh channel samples of one trained scenario, in one process.
 
     NRR vs the exact optimum on ``samples`` fresh samples (``swarm_samples`` for PSO/DE); decision
@@ -219,6 +219,8 @@ def bench_compare(scenario: str = "xlarge", seed: int = 0, samples: int = 200, r
         "pso (100 x 1000)": lambda g: pso(g, p, particles=100, iterations=1000, rng=rng).decisions,
         "de (popsize 2, 50 gen.)": lambda g: differential_evolution_search(g, p, maxiter=50, rng=rng).decisions,
     }
+    if skip_slow:
+        slow = {}
     from dirs.baselines import load_baseline
 
     for algo in ("ac", "ddpg", "maddpg"):
@@ -238,9 +240,10 @@ def bench_compare(scenario: str = "xlarge", seed: int = 0, samples: int = 200, r
         rows.append({"method": name, "nrr_mean": float(nrr.mean()), "nrr_min": float(nrr.min()),
                      "batch1_ms": 1e3 * b1, "decide+evaluate_ms": 1e3 * e1, "batched_ms": 1e3 * batched})
     by = {r["method"]: r["batch1_ms"] for r in rows}
-    ratios = {
+    ratios = {} if skip_slow else {
         "PSO / DIRS": by["pso (30 x 300)"] / by["dirs"],
-        "PSO at the paper's time scale (100 x 1000) / DIRS": by["pso (100 x 1000)"] / by["dirs"],
+        "PSO at the paper's time scale (100 x 1000) / DIRS": by["pso (100 x 1000)"] / by["dirs"]}
+    ratios |= {
         "oracle / DIRS": by["oracle"] / by["dirs"],
         "Greedy / DIRS": by["greedy"] / by["dirs"],
     }
@@ -369,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--threads", type=int, default=1,
                    help="torch threads of the DIRS/DRL forward passes (1 = the workflow's setting; "
                         "2+ pays off for large N·M, e.g. the scale study's N = 2000, M = 50)")
+    c.add_argument("--skip-slow", action="store_true", help="leave out PSO and DE (minutes per sample at large N·M)")
     ce = sub.add_parser("ceiling", help="the paper's agents imitating the exact optimum with ample data: NRR ceiling")
     ce.add_argument("--scenario", default="medium", choices=SCENARIOS)
     ce.add_argument("--samples", type=int, default=20000, help="training samples labelled by the exact optimum")
@@ -391,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         _print(bench_layout(tuple(args.shapes), args.repeats, args.threads), {"speed-up": ".2f"})
     if args.what == "compare":
         rows, ratios = bench_compare(args.scenario, args.seed, args.samples, args.repeats, args.swarm_samples,
-                                     threads=args.threads)
+                                     threads=args.threads, skip_slow=args.skip_slow)
         print(f"{args.scenario} seed {args.seed}: NRR vs the exact optimum on fresh samples; batch-1 decision "
               f"time = median over fresh single samples (torch {args.threads} thread(s))")
         _print(rows, {"nrr_mean": ".5f", "nrr_min": ".5f", "batch1_ms": ".3f", "decide+evaluate_ms": ".3f",

@@ -31,3 +31,13 @@ def test_vote_on_logits_breaks_saturated_ties_by_the_larger_logit():
     z = torch.tensor([[[20.0, 30.0]]])
     assert torch.sigmoid(z)[0, 0, 0] == torch.sigmoid(z)[0, 0, 1]
     assert vote(z, threshold=0.0)[0, 0] == 2
+
+
+def test_vote_stacked_equals_vote_on_the_permuted_scores():
+    torch = pytest.importorskip("torch")
+    from dirs.learn.vote import vote_stacked
+
+    z = torch.randn(4, 30, 25, generator=torch.Generator().manual_seed(0)) * 2  # (M, T, N)
+    np.testing.assert_array_equal(vote_stacked(z, threshold=0.0), vote(z.permute(1, 2, 0), threshold=0.0))
+    p = torch.sigmoid(z)
+    np.testing.assert_array_equal(vote_stacked(p), vote(p.permute(1, 2, 0)))

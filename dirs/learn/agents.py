@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from dirs.common import atomic_path, write_json_atomic
-from dirs.learn.vote import vote
+from dirs.learn.vote import vote_stacked
 from dirs.system.params import ParameterError, SystemParams
 
 #: Paper layer sizes (hidden layers) by scenario size N (paper §V).
@@ -164,7 +164,7 @@ class Policy:
             logits = self.logits(self.scaler(g))  # (M, T, N)
             # the vote in logit space: σ is monotone and σ(z) ≥ 0.5 ⇔ z ≥ 0, so this is the
             # paper's rule without the sigmoid (and without float32 σ's saturation ties)
-            a = vote(logits.permute(1, 2, 0), threshold=0.0)
+            a = vote_stacked(logits, threshold=0.0)
         if repair:
             from dirs.solvers.costs import cost_tables
             from dirs.solvers.local_search import improve_tables

@@ -29,7 +29,7 @@ import torch
 
 from dirs.learn.agents import InputScaler, Policy, StackedAgents, build_net, targets
 from dirs.learn.replay import PrioritisedReplay
-from dirs.learn.vote import vote
+from dirs.learn.vote import vote_stacked
 from dirs.solvers.costs import CostTables
 from dirs.system.params import ParameterError, SystemParams
 
@@ -88,7 +88,7 @@ def accuracy(policy_or_net, scaler: InputScaler | None, gains: np.ndarray, decis
         a = policy_or_net.decide(gains)
     else:
         with torch.inference_mode():
-            a = vote(policy_or_net(scaler(gains)).permute(1, 2, 0), threshold=0.0)  # logit space, as Policy
+            a = vote_stacked(policy_or_net(scaler(gains)), threshold=0.0)  # logit space, as Policy
     return float((a == np.asarray(decisions)).mean())
 
 
@@ -171,7 +171,7 @@ class Trainer:
     def decide(self, gains: np.ndarray) -> np.ndarray:
         self.net.eval()
         with torch.inference_mode():
-            return vote(self.net(self.scaler(gains)).permute(1, 2, 0), threshold=0.0)  # logit space, as Policy
+            return vote_stacked(self.net(self.scaler(gains)), threshold=0.0)  # logit space, as Policy
 
     # ------------------------------------------------------------ Alg. 2
     def pretrain(self, demo_gains: np.ndarray, demo_decisions: np.ndarray, steps: int | None = None,

@@ -19,3 +19,13 @@ def vote(probs, threshold: float = 0.5) -> np.ndarray:
     arg = p.argmax(-1)
     best = np.take_along_axis(p, arg[..., None], -1)[..., 0]
     return np.where(best >= threshold, arg + 1, 0).astype(np.int64)
+
+
+def vote_stacked(scores, threshold: float = 0.5) -> np.ndarray:
+    """The same vote from server-first scores ``(M, ..., N)`` — the stacked agents' output layout.
+
+    Reducing over the leading axis reads memory contiguously (no permuted copy); with logits pass
+    ``threshold=0`` (σ(z) ≥ 0.5 ⇔ z ≥ 0).  Returns NumPy int64 ``(..., N)``.
+    """
+    best, arg = scores.max(dim=0)
+    return np.where(best.detach().cpu().numpy() >= threshold, arg.cpu().numpy() + 1, 0).astype(np.int64)
