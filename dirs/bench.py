@@ -323,17 +323,18 @@ def bench_ceiling(scenario: str = "medium", samples: int = 20000, steps: int = 8
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     x, y = scaler(gains), targets(decisions, sc.num_servers)
     gen = torch.Generator().manual_seed(seed)
-    rows, every = [], max(1, steps // reports)
+    rows = []
+    report_at = {s for s in (25, 100, 500) if s < steps} | {max(1, steps * k // reports) for k in range(1, reports + 1)}
     for step in range(1, steps + 1):
         idx = torch.randint(0, samples, (batch,), generator=gen)
         loss = bce_per_entry(net(x[:, idx]), y[:, idx]).mean(-1).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if step % every == 0 or step == steps:
+        if step in report_at:
             probs = Policy(net, scaler, p).probabilities(test_gains).numpy()  # (M, T, N)
             best, arg = probs.max(0), probs.argmax(0) + 1
-            row = {"step": step, "train_loss": float(loss) / sc.num_servers}
+            row = {"step": step, "train_loss": float(loss.detach()) / sc.num_servers}
             for th in thresholds:
                 a = np.where(best >= th, arg, 0)
                 row[f"nrr (th {th:g})"] = float((test_opt / evaluate(a, test_gains, p).objective).mean())
