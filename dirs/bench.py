@@ -213,14 +213,12 @@ def bench_compare(scenario: str = "xlarge", seed: int = 0, samples: int = 200, r
         "remote": lambda g: remote(g, p),
         "levy (P=5, G=10, from Remote)": lambda g: levy_flight(g, p, rng=rng).decisions,
     }
-    slow = {
+    slow = {} if skip_slow else {
         "pso (30 x 300)": lambda g: pso(g, p, particles=30, iterations=300, rng=rng).decisions,
         # about the paper's PSO time per decision (1.86 s, Table V); more budget barely helps here
         "pso (100 x 1000)": lambda g: pso(g, p, particles=100, iterations=1000, rng=rng).decisions,
         "de (popsize 2, 50 gen.)": lambda g: differential_evolution_search(g, p, maxiter=50, rng=rng).decisions,
     }
-    if skip_slow:
-        slow = {}
     from dirs.baselines import load_baseline
 
     for algo in ("ac", "ddpg", "maddpg"):
@@ -259,7 +257,7 @@ def bench_layout(shapes: tuple[str, ...] = ("10x200:300,250", "50x2000:64,64"), 
     """
     import torch
 
-    from dirs.learn.agents import build_net, inference_layout
+    from dirs.learn.agents import build_net, inference_layout, stacked_forward
 
     torch.set_num_threads(int(threads))
     rows = []
@@ -270,14 +268,6 @@ def bench_layout(shapes: tuple[str, ...] = ("10x200:300,250", "50x2000:64,64"), 
         plain = [(w.detach().contiguous(), b.detach()) for w, b in zip(net.weights, net.biases)]
         chosen = [(inference_layout(w), b) for w, b in plain]
         rng = torch.Generator().manual_seed(0)
-
-        def forward(layers, x):
-            for k, (w, b) in enumerate(layers):
-                x = torch.baddbmm(b, x, w)
-                if k < len(layers) - 1:
-                    x = torch.relu_(x)
-            return x
-
         with torch.inference_mode():
             for k, ((w, b), (wc, _)) in enumerate(zip(plain, chosen)):
                 xs = [torch.randn(w.shape[0], 1, w.shape[1], generator=rng) for _ in range(repeats)]
@@ -288,8 +278,8 @@ def bench_layout(shapes: tuple[str, ...] = ("10x200:300,250", "50x2000:64,64"), 
                              "ms (M, in, out)": 1e3 * t_plain, "ms chosen": 1e3 * t_chosen,
                              "speed-up": t_plain / t_chosen})
             xs = [torch.randn(int(servers), 1, int(iotds), generator=rng) for _ in range(repeats)]
-            t_plain = _median_time(lambda x: forward(plain, x), xs)
-            t_chosen = _median_time(lambda x: forward(chosen, x), xs)
+            t_plain = _median_time(lambda x: stacked_forward(plain, x), xs)
+            t_chosen = _median_time(lambda x: stacked_forward(chosen, x), xs)
             rows.append({"agents": shape, "layer": "forward", "chosen": "per layer",
                          "ms (M, in, out)": 1e3 * t_plain, "ms chosen": 1e3 * t_chosen,
                          "speed-up": t_plain / t_chosen})
@@ -309,6 +299,7 @@ def bench_ceiling(scenario: str = "medium", samples: int = 20000, steps: int = 8
 
     from dirs.learn.agents import InputScaler, Policy, build_net, targets
     from dirs.learn.training import bce_per_entry, set_determinism
+    from dirs.learn.vote import vote_stacked
     from dirs.solvers.oracle import solve_exact
     from dirs.system import evaluate
 
@@ -332,11 +323,10 @@ def bench_ceiling(scenario: str = "medium", samples: int = 20000, steps: int = 8
         loss.backward()
         opt.step()
         if step in report_at:
-            probs = Policy(net, scaler, p).probabilities(test_gains).numpy()  # (M, T, N)
-            best, arg = probs.max(0), probs.argmax(0) + 1
+            probs = Policy(net, scaler, p).probabilities(test_gains)  # (M, T, N)
             row = {"step": step, "train_loss": float(loss.detach()) / sc.num_servers}
             for th in thresholds:
-                a = np.where(best >= th, arg, 0)
+                a = vote_stacked(probs, threshold=th)  # the paper's vote at th = 0.5
                 row[f"nrr (th {th:g})"] = float((test_opt / evaluate(a, test_gains, p).objective).mean())
                 row[f"local/sample (th {th:g})"] = float((a == 0).sum(1).mean())
             rows.append(row)

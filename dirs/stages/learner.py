@@ -212,10 +212,11 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
         pre_s = float(trainer.meta.get("pretrain_s", 0.0))
         out = Path(policy).parent
         frame = pd.DataFrame(trainer.history)
-        final = {"online_s": online_s, "train_s": pre_s + online_s}
+        times = {"online_s": online_s, "train_s": pre_s + online_s}
+        final = dict(times)
         if "val_nrr" in frame:
             final["final_val_nrr"] = float(frame["val_nrr"].dropna().iloc[-1])
-        pol = trainer.policy({"online_s": online_s, "train_s": pre_s + online_s, "slots": int(len(slots)),
+        pol = trainer.policy({**times, "slots": int(len(slots)),
                               "steps": int(trainer.step), "settings": dict(vars(trainer.s)),
                               "val_nrr_last": final.get("final_val_nrr")}, select=str(cfg.dirs.select))
         pol.save(out)
