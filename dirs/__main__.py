@@ -6,6 +6,9 @@ Examples::
     python -m dirs evaluate_heuristics scenario=large seed=1
     python -m dirs list                      # the available stages
 
+A failing stage prints one line ``error: …`` naming the field or file and exits with status 2
+(``DIRS_DEBUG=1`` prints the traceback too).
+
 Inputs and outputs follow the conventional layout of ``dirs.paths`` (the same files the
 Snakemake rules use), so a stage run alone is picked up by the workflow and vice versa.
 """
@@ -13,38 +16,67 @@ Snakemake rules use), so a stage run alone is picked up by the workflow and vice
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
 
 from dirs.system.params import ParameterError
 
+#: Exit status of a failed stage (bad configuration, bad or missing input file, any error).
+EXIT_ERROR = 2
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def error_line(stage: str, exc: BaseException) -> str:
+    """The single ``error: …`` line printed for ``exc`` raised by ``stage``."""
+    if isinstance(exc, ParameterError):
+        return f"error: {_one_line(exc)}"
+    if isinstance(exc, FileNotFoundError):
+        if exc.filename and exc.strerror:
+            return f"error: missing input file {exc.filename!r}: {_one_line(exc.strerror)}"
+        return f"error: {_one_line(exc)}"
+    if isinstance(exc, OSError):  # e.g. an unwritable results directory
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        return f"error: cannot write{where}: {_one_line(exc.strerror or exc)}"
+    return (f"error: {stage} failed: {type(exc).__name__}: {_one_line(exc)} "
+            f"(set DIRS_DEBUG=1 for the traceback)")
+
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one stage; on failure print one line ``error: …`` (plus the traceback when
+    ``DIRS_DEBUG=1``) to stderr and return :data:`EXIT_ERROR`."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    from dirs.stages import registry
+    try:
+        from dirs.stages import registry, run_alone
 
-    stages = registry()
+        stages = registry()
+    except Exception as exc:  # noqa: BLE001 — a broken stage module: still one line and exit 2
+        if os.environ.get("DIRS_DEBUG", "") not in ("", "0"):
+            traceback.print_exc(file=sys.stderr)
+        print(error_line("loading the stages", exc), file=sys.stderr)
+        return EXIT_ERROR
     if not argv or argv[0] in ("-h", "--help", "list"):
         print(__doc__.strip())
         print("\nstages:", ", ".join(sorted(stages)))
-        return 0 if argv else 2
+        return 0 if argv else EXIT_ERROR
     name, overrides = argv[0], argv[1:]
     if name not in stages:
         print(f"error: unknown stage {name!r}; available: {', '.join(sorted(stages))}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     from dirs.config import compose
 
     try:
         cfg = compose(overrides)
-        fn, default_paths = stages[name]
-        fn(cfg, **default_paths(cfg))
-    except (ParameterError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # e.g. an unwritable results directory
-        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
-        print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        run_alone(stages[name], cfg)
+    except Exception as exc:  # noqa: BLE001 — every failure ends in one line and exit 2
+        if os.environ.get("DIRS_DEBUG", "") not in ("", "0"):
+            traceback.print_exc(file=sys.stderr)
+        print(error_line(name, exc), file=sys.stderr)
+        return EXIT_ERROR
     return 0
 
 

@@ -44,19 +44,31 @@ class ScenarioConfig:
     """Channel samples for training (T_DRL)."""
     num_test: int = 500
     """Held-out channel samples every method is evaluated on."""
-    # --- system parameters (paper Table I); names as in dirs.system.SystemParams
-    data_bits: float = 8e5
-    cpu_cycles: float = 1e9
-    bandwidth_hz: float = 1e6
-    local_cpu_hz: float = 1e9
-    max_power_w: float = 1.5
-    noise_w: float = 1e-12
-    kappa: float = 1e-27
-    nu: float = 3.0
-    beta0: float = 1e-3
-    mec_cpu_hz: float = 15e9
-    phi_t: float = 1.0
-    phi_e: float = 1.0
+    # --- system parameters (paper Table I): defaults, units and meaning are SystemParams's (one source)
+    data_bits: float = SystemParams.data_bits  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.data_bits`."""
+    cpu_cycles: float = SystemParams.cpu_cycles  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.cpu_cycles`."""
+    bandwidth_hz: float = SystemParams.bandwidth_hz  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.bandwidth_hz`."""
+    local_cpu_hz: float = SystemParams.local_cpu_hz  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.local_cpu_hz`."""
+    max_power_w: float = SystemParams.max_power_w  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.max_power_w`."""
+    noise_w: float = SystemParams.noise_w  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.noise_w`."""
+    kappa: float = SystemParams.kappa  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.kappa`."""
+    nu: float = SystemParams.nu  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.nu`."""
+    beta0: float = SystemParams.beta0  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.beta0`."""
+    mec_cpu_hz: float = SystemParams.mec_cpu_hz  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.mec_cpu_hz`."""
+    phi_t: float = SystemParams.phi_t  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.phi_t`."""
+    phi_e: float = SystemParams.phi_e  # type: ignore[assignment]
+    """See :attr:`dirs.system.SystemParams.phi_e`."""
 
 
 @dataclass
@@ -64,12 +76,15 @@ class ProfileConfig:
     """Sizes of a whole pipeline run: ``paper`` (default) or ``smoke`` (tiny, for CI)."""
 
     name: str = "paper"
+    """Profile name (the MLflow experiment is ``<tracking.experiment>-<name>``)."""
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     """Seeds every experiment is repeated over (mean ± 95% CI)."""
     scenarios: list[str] = field(default_factory=lambda: ["medium", "large", "xlarge"])
-    """Scenario configs (conf/scenario/<name>.yaml) the heuristics stage is built for."""
+    """Scenario configs (conf/scenario/<name>.yaml) on which ``profile.methods`` are evaluated."""
+    methods: list[str] = field(default_factory=lambda: ["optimum", "local", "remote", "random", "greedy", "dirs"])
+    """Rows (registered methods, dirs.methods) evaluated on every scenario of ``profile.scenarios``."""
     experiments: list[str] = field(default_factory=list)
-    """Experiments (conf/experiment/<id>.yaml) the pipeline builds."""
+    """Experiments (conf/experiment/<id>.yaml) the pipeline builds; any subset works."""
     max_variants: Optional[int] = None
     """Keep at most this many variants per experiment (first and last first); None = all."""
     max_train: Optional[int] = None
@@ -79,8 +94,12 @@ class ProfileConfig:
 
 @dataclass
 class PathsConfig:
+    """Where data and results live (not part of any job's rerun key)."""
+
     data_dir: str = "data"
+    """Generated scenarios, channel samples, demonstrations."""
     results_dir: str = "results"
+    """Models, evaluations, tables, figures, logs, the MLflow store."""
 
 
 @dataclass
@@ -95,14 +114,14 @@ class TrackingConfig:
 
 @dataclass
 class EvaluationConfig:
+    """How every method is measured on the held-out test samples (dirs.evaluation)."""
+
     timing_samples: int = 50
     """Samples timed one at a time (batch 1) for the decision-time column."""
-    heuristics: list[str] = field(default_factory=lambda: ["local", "remote", "random", "greedy"])
-    """Heuristic baselines evaluated on every instance (dirs.solvers.heuristics.HEURISTICS)."""
     search_samples: int = 50
     """Test samples the population searches (PSO, DE, Lévy flight) are evaluated on (0.1–5 s each)."""
-    search_methods: list[str] = field(default_factory=lambda: ["pso"])
-    """Search baselines evaluated by default (dirs.stages.search_eval.METHODS); Table V adds more."""
+    method: str = "greedy"
+    """Method a stage run alone evaluates (``python -m dirs evaluate_method evaluation.method=pso``)."""
 
 
 class Demonstrator(str, Enum):
@@ -197,8 +216,16 @@ class ExperimentConfig:
     variants: dict[str, list[str]] = field(default_factory=dict)
     """Variant name → Hydra overrides on top of the base scenario; a variant without overrides is
     the base scenario itself (instance name = base), others are named ``<base>-<variant>``."""
+    report: str = "none"
+    """How it is built (one rule each, workflow/rules/experiments.smk): quality (Tables III/IV),
+    cost (Table V), time_energy (Fig. 6), objective_vs_n (Fig. 7), scale, allocation (ablation),
+    imitation (Table II), pretrain_loss (Fig. 3), levy_fitness (Fig. 4), training_reward (Fig. 5)."""
+    caption: str = ""
+    """Caption of the table or figure in the Snakemake report."""
     methods: list[str] = field(default_factory=list)
-    """Methods shown (rows), besides the exact optimum and Greedy which every table carries."""
+    """Rows the table or figure shows, in order: registered method names (dirs.methods) or the extra
+    rows their evaluations write (``dirs+repair``, ``dirs-last``); the workflow runs exactly the
+    methods behind them on every instance of the experiment."""
 
 
 @dataclass
@@ -273,12 +300,9 @@ class MADDPGConfig:
 class BaselineConfig:
     """DRL baselines (paper §V-D; DESIGN §5): AC, DDPG (stable-baselines3), MADDPG (PyTorch)."""
 
-    algorithms: list[str] = field(default_factory=lambda: ["ac", "ddpg", "maddpg"])
-    """Baselines the workflow trains and evaluates: any of ac | ddpg | maddpg."""
     algo: str = "maddpg"
-    """Baseline a stage run alone (``python -m dirs train_baseline``) trains/evaluates."""
-    scenarios: list[str] = field(default_factory=lambda: ["xlarge"])
-    """Scenarios (profile instances) the workflow's ``baselines`` target builds them for (Table V)."""
+    """Baseline a stage run alone (``python -m dirs train_baseline``) trains/evaluates; the workflow
+    trains the ones the experiments' ``methods:`` name (registered methods of kind ``drl``)."""
     interactions: Optional[int] = None
     """Environment interactions (one per channel sample); null = scenario.num_train = T_DRL, as DIRS."""
     reference: str = "remote"
@@ -294,8 +318,11 @@ class BaselineConfig:
 
 @dataclass
 class VariantConfig:
-    """One DIRS training variant (a model directory results/models/<scenario>/seed<k>/<variant>/)."""
+    """One DIRS training variant (a model directory results/models/<scenario>/seed<k>/<variant>/);
+    the variants are declared in conf/dirs/*.yaml under ``variants:`` and each is a method (row)."""
 
+    label: str = ""
+    """Display name in tables and figures (empty: the variant's name)."""
     imitation: bool = True
     """Pre-train on demonstrations (Alg. 2) and keep them in the replay buffer."""
     demonstrator: str = "levy"
@@ -305,16 +332,6 @@ class VariantConfig:
     refine_repair: bool = False
     """Ours, not the paper's: polish each refined decision by single-IoTD improving moves (local
     search) before it is stored, so online labels are local optima instead of near-copies of the vote."""
-
-
-def _default_variants() -> dict:
-    return {
-        "dirs": VariantConfig(True, "levy", "levy"),
-        "dirs-oracle-demos": VariantConfig(True, "oracle", "levy"),
-        "ensemble-levy": VariantConfig(False, "levy", "levy"),
-        "ensemble-egreedy": VariantConfig(False, "levy", "epsilon_greedy"),
-        "dirs-repair-refine": VariantConfig(True, "levy", "levy", True),
-    }
 
 
 SELECTIONS = ("best", "last")
@@ -372,14 +389,8 @@ class DirsConfig:
     """torch threads (fixed for bit-identical reruns)."""
     variant: str = "dirs"
     """Variant a stage works on when run alone (``python -m dirs train_agents dirs.variant=...``)."""
-    variants: dict[str, VariantConfig] = field(default_factory=_default_variants)
-    """Training variants by model name."""
-    models: list[str] = field(default_factory=lambda: ["dirs", "dirs-oracle-demos"])
-    """Variants built for every scenario of the profile."""
-    ablations: list[str] = field(default_factory=lambda: ["ensemble-levy", "ensemble-egreedy"])
-    """Variants built only for ``figure_scenario`` (Fig. 5)."""
-    figure_scenario: str = "medium"
-    """Scenario of Table II, Fig. 3 and Fig. 5 (paper: medium)."""
+    variants: dict[str, VariantConfig] = field(default_factory=dict)
+    """Training variants by model name (conf/dirs/paper.yaml); each is a registered method."""
     table2_demo_counts: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
     """Demonstration counts of Table II."""
     table2_holdout: int = 500
@@ -399,6 +410,9 @@ class Config:
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     seed: int = 0
     """Seed of the scenario (positions), channel samples and every randomised method."""
+    plugins: list[str] = field(default_factory=list)
+    """Modules imported before methods are looked up: a module of your own that registers methods
+    with :func:`dirs.methods.register` (README, "Adding a method")."""
 
 
 _REGISTERED = False
@@ -432,8 +446,9 @@ def config_dir() -> Path:
 def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -> DictConfig:
     """Compose ``conf/config.yaml`` with Hydra ``overrides`` into a validated config.
 
-    Raises :class:`ParameterError` naming the key for a wrong type, an unknown group option or a
-    physically invalid value.
+    Raises :class:`ParameterError` (one line) naming the key for an unknown key — also in the
+    ``+key=value`` / ``++key=value`` forms, since the schema is closed — with the nearest valid
+    names, a wrong type, an unknown group option or a physically invalid value.
     """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
@@ -442,6 +457,7 @@ def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -
     from omegaconf.errors import OmegaConfBaseException
 
     register_configs()
+    check_override_keys(overrides)
     conf = Path(conf_dir) if conf_dir else config_dir()
     GlobalHydra.instance().clear()
     try:
@@ -451,7 +467,7 @@ def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -
         detail = f"{exc}"
         if exc.__cause__ is not None:
             detail += f": {exc.__cause__}"
-        raise ParameterError(f"configuration error: {detail}") from None
+        raise ParameterError(f"configuration error: {_one_line(detail)}") from None
     finally:
         GlobalHydra.instance().clear()
     cap = cfg.profile.max_train
@@ -462,13 +478,17 @@ def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -
 
 
 def validate(cfg: DictConfig) -> None:
-    """Physical and structural checks beyond types (positive sizes, valid parameters)."""
+    """Physical and structural checks beyond types (positive sizes, valid parameters, finite derived
+    costs, array sizes that fit in memory, non-negative seeds)."""
+    import math
+
     sc = cfg.scenario
     for key in ("num_iotds", "num_servers", "num_train", "num_test"):
         if sc[key] < 1:
             raise ParameterError(f"scenario.{key}: must be >= 1, got {sc[key]}")
-    if not sc.area_m > 0:
-        raise ParameterError(f"scenario.area_m: must be > 0, got {sc.area_m}")
+    if not sc.area_m > 0 or not math.isfinite(sc.area_m):
+        raise ParameterError(f"scenario.area_m: must be finite and > 0, got {sc.area_m}")
+    validate_seeds(cfg)
     if ServerPlacement(sc.server_placement) is ServerPlacement.kmeans and sc.num_servers > sc.num_iotds:
         raise ParameterError(
             f"scenario.num_servers: k-means server placement needs num_servers <= num_iotds, "
@@ -481,10 +501,17 @@ def validate(cfg: DictConfig) -> None:
                 f"scenario.server_positions: server_placement=fixed needs num_servers={sc.num_servers} "
                 f"(x, y) pairs, got {None if pos is None else len(pos)}"
             )
+        for k, p in enumerate(pos):
+            if len(p) != 2 or not all(math.isfinite(float(v)) for v in p):
+                raise ParameterError(
+                    f"scenario.server_positions[{k}]: needs a finite (x, y) pair in metres, got {list(p)}"
+                )
     try:
-        system_params(cfg)
+        params = system_params(cfg)
     except ParameterError as exc:
         raise ParameterError(f"scenario.{exc}") from None
+    validate_derived(params, float(sc.area_m), int(sc.num_iotds))
+    validate_memory(cfg)
     if "dirs" in cfg:
         validate_dirs(cfg.dirs)
     if not cfg.profile.seeds:
@@ -543,15 +570,11 @@ def experiment_instances(cfg: DictConfig) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-BASELINE_ALGORITHMS = ("ac", "ddpg", "maddpg")
 BASELINE_REFERENCES = ("remote", "greedy", "local", "none")
 
 
 def validate_baseline(bl) -> None:
     """Checks of the ``baseline`` group (names the key, the value and what is allowed)."""
-    for name in list(bl.algorithms) + [bl.algo]:
-        if name not in BASELINE_ALGORITHMS:
-            raise ParameterError(f"baseline.algorithms/algo: unknown baseline {name!r}; allowed: {', '.join(BASELINE_ALGORITHMS)}")
     if bl.reference not in BASELINE_REFERENCES:
         raise ParameterError(f"baseline.reference: unknown value {bl.reference!r}; allowed: {', '.join(BASELINE_REFERENCES)}")
     if bl.interactions is not None and bl.interactions < 1:
@@ -604,9 +627,8 @@ def validate_dirs(d) -> None:
             raise ParameterError(f"dirs.variants.{name}.demonstrator: unknown value {v.demonstrator!r}; allowed: ['levy', 'oracle']")
         if v.exploration not in ("levy", "epsilon_greedy"):
             raise ParameterError(f"dirs.variants.{name}.exploration: unknown value {v.exploration!r}; allowed: ['levy', 'epsilon_greedy']")
-    for name in list(d.models) + list(d.ablations) + [d.variant]:
-        if name not in d.variants:
-            raise ParameterError(f"dirs.models/ablations: unknown variant {name!r}; defined: {sorted(d.variants)}")
+    if d.variant not in d.variants:
+        raise ParameterError(f"dirs.variant: unknown variant {d.variant!r}; defined: {sorted(d.variants)}")
 
 
 def system_params(cfg: DictConfig) -> SystemParams:
@@ -650,3 +672,223 @@ def flatten(cfg: DictConfig | dict, prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = v
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Input checks ([inputs]): unknown override keys, seeds, derived costs, memory.
+
+def _unwrap_optional(tp: Any) -> Any:
+    import typing
+
+    if typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _schema_fields(cls: type) -> dict[str, Any]:
+    """Field name → (Optional-unwrapped) type of a schema dataclass."""
+    import typing
+
+    return {k: _unwrap_optional(v) for k, v in typing.get_type_hints(cls).items()}
+
+
+def _is_schema_class(tp: Any) -> bool:
+    import dataclasses
+
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def schema_keys(cls: type | None = None, prefix: str = "") -> list[str]:
+    """Every dotted key of the schema (``scenario``, ``scenario.num_iotds``, …); the entries of a
+    free-form dict field (``dirs.variants``, ``experiment.variants``) are written ``<name>``."""
+    import typing
+
+    out: list[str] = []
+    for name, tp in _schema_fields(cls or Config).items():
+        key = f"{prefix}{name}"
+        out.append(key)
+        if _is_schema_class(tp):
+            out.extend(schema_keys(tp, key + "."))
+        elif typing.get_origin(tp) is dict:
+            value = _unwrap_optional(typing.get_args(tp)[1]) if typing.get_args(tp) else None
+            if _is_schema_class(value):
+                out.extend(schema_keys(value, key + ".<name>."))
+    return out
+
+
+def unknown_key(key: str) -> tuple[str, list[str]] | None:
+    """``None`` if ``key`` (dotted) names a key of the schema, else ``(bad prefix, valid siblings)``."""
+    import typing
+
+    node: Any = Config
+    prefix: list[str] = []
+    for part in key.split("."):
+        if _is_schema_class(node):
+            fields = _schema_fields(node)
+            if part not in fields:
+                return ".".join([*prefix, part]), [".".join([*prefix, f]) for f in fields]
+            node = fields[part]
+        elif typing.get_origin(node) is dict:
+            args = typing.get_args(node)
+            node = _unwrap_optional(args[1]) if args else Any
+        elif typing.get_origin(node) is list or node is Any:
+            return None  # a list index or a free-form value: Hydra checks it
+        else:
+            return ".".join([*prefix, part]), []  # a sub-key of a plain value
+        prefix.append(part)
+    return None
+
+
+def check_override_keys(overrides: Sequence[str]) -> None:
+    """Refuse an override whose key is not in the schema, in any form (``key=v``, ``+key=v``,
+    ``++key=v``, ``~key``): the schema is closed, so ``+`` never legitimately adds a key here.
+    The message names the key and the nearest valid names (difflib)."""
+    import difflib
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed.extend(parser.parse_overrides(overrides=[text]))
+        except HydraException as exc:
+            raise ParameterError(f"configuration error: cannot parse override {text!r}: {_one_line(str(exc))}") from None
+    for text, ov in zip(overrides, parsed):
+        key = ov.key_or_group
+        if key == "hydra" or key.startswith("hydra.") or ov.package is not None:
+            continue  # Hydra's own settings / a package override: Hydra validates them
+        bad = unknown_key(key)
+        if bad is None:
+            continue
+        where, siblings = bad
+        all_keys = [k for k in schema_keys() if "<name>" not in k]
+        last = where.rsplit(".", 1)[-1]
+        near = difflib.get_close_matches(where, siblings, n=3, cutoff=0.6)
+        near += [k for k in difflib.get_close_matches(where, all_keys, n=3, cutoff=0.75) if k not in near]
+        near += [k for k in all_keys if k.rsplit(".", 1)[-1] == last and k not in near]
+        hint = f"did you mean {', '.join(near[:4])}?" if near else (
+            f"valid keys here: {', '.join(s.rsplit('.', 1)[-1] for s in siblings)}" if siblings else
+            f"{where.rsplit('.', 1)[0]} is a value, not a group of keys")
+        plus = " ('+' cannot add keys: the configuration schema is closed)" if ov.is_add() or ov.is_force_add() else ""
+        raise ParameterError(f"{where}: unknown configuration key in override {text!r}{plus}; {hint}")
+
+
+def _one_line(text: str) -> str:
+    """Hydra / OmegaConf messages on one line (no object_type noise, no search path dump)."""
+    keep = []
+    for line in str(text).splitlines():
+        line = line.strip()
+        if line.startswith("Config search path"):
+            break
+        if not line or line.startswith(("reference_type=", "object_type=", "See https://hydra.cc")):
+            continue
+        keep.append(line)
+    out = "; ".join(keep)
+    return out.replace(":; ", ": ").replace("options in", "options in").strip()
+
+
+def validate_seeds(cfg: DictConfig) -> None:
+    """``seed`` and every ``profile.seeds`` entry are integers >= 0 (NumPy seeds are unsigned)."""
+    if int(cfg.seed) < 0:
+        raise ParameterError(f"seed: must be an integer >= 0, got {cfg.seed}")
+    bad = [s for s in cfg.profile.seeds if int(s) < 0]
+    if bad:
+        raise ParameterError(f"profile.seeds: every seed must be an integer >= 0, got {list(cfg.profile.seeds)}")
+
+
+def _derived_costs(params: SystemParams, area_m: float, num_iotds: int) -> list[tuple[str, Any, tuple[str, ...]]]:
+    """(label, value, fields it depends on) of every derived cost :func:`validate_derived` checks."""
+    import numpy as np
+
+    from dirs.system.allocation import local_cost, optimal_transmission
+
+    n = max(int(num_iotds), 1)
+    out: list[tuple[str, Any, tuple[str, ...]]] = []
+    with np.errstate(all="ignore"):
+        cost0, t0, e0 = local_cost(params)
+        out += [("local time F/f0", n * np.asarray(t0, dtype=np.float64), ("cpu_cycles", "local_cpu_hz")),
+                ("local energy kappa*f0^nu*F/f0", n * np.asarray(e0, dtype=np.float64),
+                 ("kappa", "local_cpu_hz", "nu", "cpu_cycles")),
+                ("local cost phi_t*T0 + phi_e*E0", n * np.asarray(cost0, dtype=np.float64), ("phi_t", "phi_e"))]
+        d = np.asarray(params.data_bits, dtype=np.float64)
+        b = np.asarray(params.bandwidth_hz, dtype=np.float64)
+        fields = ("data_bits", "bandwidth_hz", "beta0", "noise_w", "max_power_w", "phi_t", "phi_e")
+        for label, dist2 in (("d = 1 m", 1.0), ("the far corner of the area", max(2.0 * float(area_m) ** 2, 1.0))):
+            x = np.full(np.broadcast(d, b).shape, params.beta0 / dist2 / params.noise_w)
+            _, t, e = optimal_transmission(x, params.phi_t, params.phi_e, d, b, np.asarray(params.max_power_w))
+            out.append((f"transmission cost at {label}", n * (params.phi_t * t + params.phi_e * e), fields))
+        f = np.asarray(params.cpu_cycles, dtype=np.float64).max()
+        out.append(("server compute cost phi_t*N*F/F_max (all IoTDs on the slowest server)",
+                    n * n * params.phi_t * f / np.asarray(params.mec_cpu_hz, dtype=np.float64).min(),
+                    ("mec_cpu_hz", "cpu_cycles", "phi_t")))
+    return out
+
+
+def validate_derived(params: SystemParams, area_m: float, num_iotds: int = 1) -> None:
+    """Derived quantities of the scenario's parameters are finite and positive: the local cost
+    (time F/f0 and energy κ f0^ν F/f0), the transmission cost at the strongest (d = 1 m) and the
+    weakest mean gain (far corner of the area) and the server compute cost, each summed over the
+    ``num_iotds`` IoTDs (the objective).  An overflow (e.g. kappa=1e300) names the field: the
+    first one whose default value makes that quantity finite again."""
+    import numpy as np
+
+    def first_bad(p: SystemParams):
+        for label, value, fields in _derived_costs(p, area_m, num_iotds):
+            v = np.asarray(value, dtype=np.float64)
+            if not (np.all(np.isfinite(v)) and np.all(v > 0)):
+                return label, float(v.flat[int(np.argmax(~(np.isfinite(v) & (v > 0))))]), fields
+        return None
+
+    bad = first_bad(params)
+    if bad is None:
+        return
+    label, value, fields = bad
+    defaults = SystemParams()
+    culprit = fields[0]
+    for name in fields:
+        try:
+            trial = first_bad(params.replace(**{name: getattr(defaults, name)}))
+        except ParameterError:
+            continue
+        if trial is None or trial[0] != label:
+            culprit = name
+            break
+    raise ParameterError(
+        f"scenario.{culprit}: makes the {label} (summed over N={num_iotds} IoTDs) {value!r}, it must be finite "
+        f"and > 0; scenario.{culprit}={getattr(params, culprit)!r} (the quantity depends on "
+        f"scenario.{', scenario.'.join(fields)})"
+    )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (``MemAvailable`` of /proc/meminfo, else os.sysconf), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def validate_memory(cfg: DictConfig, available: int | None = None) -> None:
+    """Refuse sizes whose channel gains alone, (num_train + num_test)·N·M float64, would not fit in
+    the memory available now (``available`` bytes; default :func:`available_memory`)."""
+    sc = cfg.scenario
+    need = (int(sc.num_train) + int(sc.num_test)) * int(sc.num_iotds) * int(sc.num_servers) * 8
+    have = available_memory() if available is None else int(available)
+    if have is not None and need > have:
+        raise ParameterError(
+            f"scenario.num_train: the channel gains need (num_train + num_test)*N*M*8 = "
+            f"({sc.num_train} + {sc.num_test})*{sc.num_iotds}*{sc.num_servers}*8 bytes = {need / 2**30:.1f} GiB, "
+            f"more than the {have / 2**30:.1f} GiB of memory available; lower scenario.num_train / num_test / "
+            "num_iotds / num_servers"
+        )

@@ -1,22 +1,80 @@
-"""Where every stage reads and writes (the layout of data/ and results/; DESIGN §7-8)."""
+"""Where every stage reads and writes: the one layout of data/ and results/ (docs/design.md §7).
+
+The Snakemake rules and ``python -m dirs <stage>`` both take their paths from :data:`LAYOUT`, so a
+stage run alone writes exactly the file the workflow would, and vice versa.  Every template is a
+``str.format`` pattern; a rule passes wildcards through as ``"{scenario}"``::
+
+    path("channels", data="data", instance="{scenario}", seed="{seed}")
+    # -> "data/scenarios/{scenario}/seed{seed}/channels.npz"
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+#: name -> template; ``{data}`` / ``{results}`` are the roots (config ``paths.*``).
+LAYOUT = {
+    # generated data
+    "scenario": "{data}/scenarios/{instance}/seed{seed}/scenario.json",
+    "channels": "{data}/scenarios/{instance}/seed{seed}/channels.npz",
+    "demos": "{data}/demos/{instance}/seed{seed}/demos.npz",
+    # evaluations of one instance and seed
+    "optimum": "{results}/evaluations/{instance}/seed{seed}/optimum.npz",
+    "evaluation": "{results}/evaluations/{instance}/seed{seed}/{file}",
+    # trained models
+    "model": "{results}/models/{instance}/seed{seed}/{name}",
+    "checkpoint": "{results}/checkpoints/{instance}/seed{seed}/{name}/online.pt",
+    # experiment outputs
+    "table": "{results}/tables/{experiment}.csv",
+    "table_md": "{results}/tables/{experiment}.md",
+    "figure": "{results}/figures/{experiment}.png",
+    "figure_pdf": "{results}/figures/{experiment}.pdf",
+    "figure_data": "{results}/figures/{experiment}.csv",
+    # bookkeeping of every job
+    "log": "{results}/logs/{rule}/{job}.log",
+    "benchmark": "{results}/benchmarks/{rule}/{job}.tsv",
+}
 
-def instance_dir(root: str | Path, kind: str, scenario: str, seed: int) -> Path:
-    return Path(root) / kind / scenario / f"seed{seed}"
+
+def path(kind: str, **fields) -> str:
+    """The path of ``kind`` (a key of :data:`LAYOUT`) with ``fields`` filled in."""
+    try:
+        template = LAYOUT[kind]
+    except KeyError:
+        raise KeyError(f"unknown path kind {kind!r}; known: {sorted(LAYOUT)}") from None
+    return template.format(**{k: str(v) for k, v in fields.items()})
+
+
+def job_name(*parts) -> str:
+    """``a/b/c`` from the parts that identify one job (instance, seed<k>, method, ...)."""
+    return "/".join(str(p) for p in parts if p not in (None, ""))
+
+
+# --------------------------------------------------------------- helpers on a composed config
+def roots(cfg) -> dict[str, str]:
+    return {"data": cfg.paths.data_dir, "results": cfg.paths.results_dir}
+
+
+def instance_path(cfg, kind: str, **fields) -> Path:
+    """``kind`` for the config's instance (``scenario.name``) and seed."""
+    return Path(path(kind, **roots(cfg), instance=cfg.scenario.name, seed=cfg.seed, **fields))
 
 
 def scenario_files(cfg) -> dict[str, Path]:
-    d = instance_dir(cfg.paths.data_dir, "scenarios", cfg.scenario.name, cfg.seed)
-    return {"scenario": d / "scenario.json", "channels": d / "channels.npz"}
+    return {"scenario": instance_path(cfg, "scenario"), "channels": instance_path(cfg, "channels")}
 
 
-def frozen_config(cfg) -> Path:
-    return Path(cfg.paths.results_dir) / "configs" / cfg.scenario.name / f"seed{cfg.seed}.yaml"
+def evaluation_file(cfg, file: str) -> Path:
+    return instance_path(cfg, "evaluation", file=file)
 
 
-def evaluation_dir(cfg) -> Path:
-    return instance_dir(cfg.paths.results_dir, "evaluations", cfg.scenario.name, cfg.seed)
+def optimum_file(cfg) -> Path:
+    return instance_path(cfg, "optimum")
+
+
+def model_dir(cfg, name: str) -> Path:
+    return instance_path(cfg, "model", name=name)
+
+
+def experiment_path(cfg, kind: str, experiment: str) -> Path:
+    return Path(path(kind, **roots(cfg), experiment=experiment))

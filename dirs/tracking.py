@@ -85,20 +85,28 @@ def _client(results_dir):
     return MlflowClient(tracking_uri=tracking_uri(results_dir))
 
 
+#: Experiment tag that makes the MLflow UI (3.x) open the experiment on its runs table (model
+#: training) instead of the GenAI "Overview" of traces.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
+
+
 def _experiment_id(client, name: str, results_dir) -> str:
     exp = client.get_experiment_by_name(name)
     if exp is not None:
+        if exp.tags.get(EXPERIMENT_KIND[0]) != EXPERIMENT_KIND[1]:
+            client.set_experiment_tag(exp.experiment_id, *EXPERIMENT_KIND)
         return exp.experiment_id
     location = None
     if _is_local(tracking_uri(results_dir)):
         location = (mlflow_dir(results_dir) / "artifacts").as_uri()
     try:
-        return client.create_experiment(name, artifact_location=location)
+        exp_id = client.create_experiment(name, artifact_location=location, tags=dict([EXPERIMENT_KIND]))
     except Exception:  # created concurrently by another writer (tracking server)
         exp = client.get_experiment_by_name(name)
         if exp is None:
             raise
-        return exp.experiment_id
+        exp_id = exp.experiment_id
+    return exp_id
 
 
 def start_parent(experiment: str, results_dir="results", tags: Mapping[str, str] | None = None) -> str:
@@ -144,8 +152,10 @@ class StageRun:
         tags: Mapping[str, str] | None = None,
         enabled: bool = True,
         flush_seconds: float = 30.0,
+        run_name: str | None = None,
     ) -> None:
         self.stage = stage
+        self.run_name = run_name or stage
         self.params = dict(params or {})
         self.experiment = experiment
         self.results_dir = results_dir
@@ -170,7 +180,7 @@ class StageRun:
         with store_lock(self.results_dir):
             client = _client(self.results_dir)
             exp_id = _experiment_id(client, self.experiment, self.results_dir)
-            run = client.create_run(exp_id, run_name=self.stage, tags=tags)
+            run = client.create_run(exp_id, run_name=self.run_name, tags=tags)
             self.run_id = run.info.run_id
             items = [Param(k, str(v)[:6000]) for k, v in sorted(self.params.items())]
             for i in range(0, len(items), 100):
@@ -227,16 +237,32 @@ class StageRun:
 
 
 def stage_run(stage: str, cfg, tags: Mapping[str, str] | None = None) -> StageRun:
-    """A :class:`StageRun` configured from a composed/frozen config (``cfg.tracking``, ``cfg.paths``)."""
+    """A :class:`StageRun` configured from a stage's config (``cfg.tracking``, ``cfg.paths``), named
+    ``<stage> <instance> seed<k> <variant/method/algo>`` (or ``<stage> <experiment>``) in the UI."""
     from dirs.config import flatten
 
     tr = cfg.tracking
+    base: dict[str, Any] = {}
+    if "scenario" in cfg:
+        base["dirs.scenario"] = cfg.scenario.name
+    if "seed" in cfg:
+        base["dirs.seed"] = cfg.seed
+    tags = {**base, **(tags or {})}
+    parts = [stage]
+    if "dirs.scenario" in tags:
+        parts.append(str(tags["dirs.scenario"]))
+        if "dirs.seed" in tags:
+            parts.append(f"seed{tags['dirs.seed']}")
+    for key in ("dirs.variant", "dirs.method", "dirs.algo", "dirs.experiment"):
+        if key in tags:
+            parts.append(str(tags[key]))
     return StageRun(
         stage,
         params=flatten(cfg),
         experiment=f"{tr.experiment}-{cfg.profile.name}",
         results_dir=cfg.paths.results_dir,
-        tags={"dirs.scenario": cfg.scenario.name, "dirs.seed": cfg.seed, **(tags or {})},
+        tags=tags,
         enabled=bool(tr.enabled),
         flush_seconds=float(tr.flush_seconds),
+        run_name=" ".join(parts),
     )

@@ -41,7 +41,7 @@ def test_subprocess_exit_code_and_message(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DIRS_CONF_DIR": str(ROOT / "conf"), "HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "dirs", "generate_scenario", "scenario.num_iotds=0"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 1 and "scenario.num_iotds: must be >= 1" in proc.stderr
+    assert proc.returncode == 2 and "scenario.num_iotds: must be >= 1" in proc.stderr
     assert not list(tmp_path.rglob("*.json"))
 
 
@@ -67,7 +67,7 @@ def outputs(cwd: Path) -> list[Path]:
 )
 def test_bad_configuration(run_stage, tmp_path, overrides, message):
     proc = run_stage(tmp_path, "generate_scenario", *overrides)
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert message in proc.stderr, proc.stderr
     assert outputs(tmp_path) == []
 
@@ -84,7 +84,7 @@ def test_scenario_file_of_another_format_version(run_stage, tmp_path):
     data["format_version"] = 99
     (d / "scenario.json").write_text(json.dumps(data))
     proc = run_stage(tmp_path, "solve_optimum", "profile=smoke")
-    assert proc.returncode != 0 and "format_version 99 is not supported" in proc.stderr
+    assert proc.returncode == 2 and "format_version 99 is not supported" in proc.stderr
     assert not (tmp_path / "results/evaluations/medium/seed0/optimum.npz").exists()
 
 
@@ -92,7 +92,7 @@ def test_channels_whose_shape_disagrees(run_stage, tmp_path):
     d = _scenario(run_stage, tmp_path)
     np.savez(d / "channels.npz", train=np.ones((4, 31, 2)), test=np.ones((4, 31, 2)))
     proc = run_stage(tmp_path, "solve_optimum", "profile=smoke")
-    assert proc.returncode != 0 and "disagrees with the scenario" in proc.stderr
+    assert proc.returncode == 2 and "disagrees with the scenario" in proc.stderr
     assert not (tmp_path / "results/evaluations/medium/seed0/optimum.npz").exists()
 
 
@@ -104,14 +104,14 @@ def test_nan_or_negative_gains(run_stage, tmp_path, bad):
     test[2, 3, 1] = bad
     np.savez(d / "channels.npz", train=train, test=test)
     proc = run_stage(tmp_path, "solve_optimum", "profile=smoke")
-    assert proc.returncode != 0 and "channel gains must be finite and > 0" in proc.stderr
+    assert proc.returncode == 2 and "channel gains must be finite and > 0" in proc.stderr
     assert "(2, 3, 1)" in proc.stderr
 
 
 def test_unwritable_results_directory(run_stage, tmp_path):
     (tmp_path / "blocker").write_text("a file where a directory should be")
     proc = run_stage(tmp_path, "generate_scenario", "paths.data_dir=blocker/data")
-    assert proc.returncode != 0 and "cannot write" in proc.stderr and "blocker" in proc.stderr
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "blocker" in proc.stderr
 
 
 def test_unknown_stage(run_stage, tmp_path):
@@ -122,7 +122,7 @@ def test_unknown_stage(run_stage, tmp_path):
 def test_more_demonstrations_than_training_samples(run_stage, tmp_path):
     _scenario(run_stage, tmp_path)
     proc = run_stage(tmp_path, "generate_demos", "profile=smoke", "search.num_demos=100000")
-    assert proc.returncode != 0 and "search.num_demos: 100000 demonstrations need" in proc.stderr
+    assert proc.returncode == 2 and "search.num_demos: 100000 demonstrations need" in proc.stderr
     assert not list((tmp_path / "data").rglob("demos.npz"))
 
 
@@ -137,14 +137,14 @@ def test_more_demonstrations_than_training_samples(run_stage, tmp_path):
 )
 def test_bad_search_settings(run_stage, tmp_path, override, message):
     proc = run_stage(tmp_path, "generate_demos", override)
-    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert outputs(tmp_path) == []
 
 
 @pytest.mark.parametrize("hidden", ["[]", "[300,0]", "[-5]"])
 def test_inconsistent_layer_sizes(run_stage, tmp_path, hidden):
     proc = run_stage(tmp_path, "pretrain_agents", f"dirs.hidden={hidden}")
-    assert proc.returncode != 0 and "dirs.hidden: hidden layer sizes must be" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "dirs.hidden: hidden layer sizes must be" in proc.stderr, proc.stderr
 
 
 def test_policy_used_on_a_scenario_of_another_size(tmp_path):

@@ -13,10 +13,15 @@ ALGORITHMS = ("ac", "ddpg", "maddpg")
 def load_baseline(path):
     """A trained baseline (``results/models/<scenario>/seed<k>/<algo>``) as a policy object with
     ``decide(gains (T, N, M)) -> (T, N)`` and ``meta`` (the JSON metadata)."""
-    import json
     from pathlib import Path
 
-    meta = json.loads((Path(path) / "meta.json").read_text())
+    from dirs.io import InputFileError, read_json
+
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"{path}: no trained baseline here (expected a directory with meta.json)")
+    meta = read_json(Path(path) / "meta.json", ("algo",), what="baseline meta")
+    if meta["algo"] not in ALGORITHMS:
+        raise InputFileError(Path(path) / "meta.json", f"algo: unknown baseline {meta['algo']!r}; allowed: {', '.join(ALGORITHMS)}")
     if meta["algo"] == "maddpg":
         from dirs.baselines.maddpg import MADDPGPolicy
 

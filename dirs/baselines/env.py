@@ -13,6 +13,9 @@ power, eqs. 2-9) and ends the episode.
   ``"discrete"`` — ``MultiDiscrete([M + 1] * N)``, a_i ∈ {0 (local), 1..M};
   ``"box"`` — relaxed scores ``Box(-1, 1, (N, M + 1))`` decoded per IoTD by argmax
   (:func:`decode_scores`), for continuous-action learners (DDPG).
+  :meth:`MECOffloadEnv.step` refuses any action outside the action space (wrong shape, floats for
+  the discrete space, values outside 0..M, NaN/inf or out-of-range scores) with a
+  :class:`~dirs.system.params.ParameterError` naming the space (:meth:`MECOffloadEnv.check_action`).
 * **Reward** (our choice; the paper uses 1/objective): ``scale · (Φ_ref / Φ(a) − 1)`` where Φ is the
   objective of eq. 9 and Φ_ref the objective of a fixed reference heuristic on the same sample
   (Remote by default).  It is the NRR against the reference minus one, so it is ≈ 0 at Remote's
@@ -72,8 +75,30 @@ class ObsStats:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ObsStats":
-        return cls(mean=np.asarray(data["mean"], dtype=np.float64), std=np.asarray(data["std"], dtype=np.float64))
+    def from_dict(cls, data: dict[str, Any], shape: tuple[int, int] | None = None, source: str = "obs_stats") -> "ObsStats":
+        """Statistics from :meth:`to_dict`'s form, checked: ``mean``, ``std`` present, numeric, of
+        ``shape`` (N, M) when given, finite, ``std > 0``."""
+        if not isinstance(data, dict) or "mean" not in data or "std" not in data:
+            raise ParameterError(f"{source}: expected an object with 'mean' and 'std' (N, M) arrays")
+        try:
+            mean = np.asarray(data["mean"], dtype=np.float64)
+            std = np.asarray(data["std"], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{source}: mean/std: expected numeric (N, M) arrays") from None
+        want = tuple(shape) if shape is not None else mean.shape
+        if mean.ndim != 2 or mean.shape != want or std.shape != want:
+            raise ParameterError(f"{source}: mean/std: shapes {mean.shape}/{std.shape}, expected {want} = (N, M)")
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
+            raise ParameterError(f"{source}: mean/std: must be finite, with std > 0")
+        return cls(mean=mean, std=std)
+
+
+def check_policy_input(gains, num_iotds: int, num_servers: int, name: str = "gains") -> tuple[np.ndarray, bool]:
+    """A policy's gains checked as :func:`dirs.system.evaluate` checks them (shape ``(T, N, M)`` or
+    ``(N, M)``, every entry finite and > 0): returns ``(g (T, N, M), single)``."""
+    from dirs.learn.agents import check_policy_gains
+
+    return check_policy_gains(gains, num_iotds, num_servers, name)
 
 
 def decode_scores(scores: np.ndarray) -> np.ndarray:
@@ -166,6 +191,36 @@ class MECOffloadEnv(gym.Env):
         a = np.asarray(action)
         return decode_scores(a) if self.action_type == "box" else a.astype(np.int64)
 
+    def check_action(self, action) -> np.ndarray:
+        """Decisions ``(N,)`` in 0..M from one action, refusing anything outside the action space
+        (wrong shape, a float for the discrete space, a value outside 0..M, NaN/inf or values
+        outside [-1, 1] for the box space) with a :class:`ParameterError` that names the space."""
+        n, m = self.scenario.num_iotds, self.scenario.num_servers
+        a = np.asarray(action)
+        space = f"action space {self.action_space}"
+        if self.action_type == "discrete":
+            if a.dtype.kind not in "iu":
+                raise ParameterError(f"action: the {space} takes integers in 0..{m} (0 = local, j = server j), "
+                                     f"got dtype {a.dtype}")
+            if a.shape != (n,):
+                raise ParameterError(f"action: the {space} takes shape ({n},), one decision per IoTD; got shape {a.shape}")
+            bad = (a < 0) | (a > m)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ParameterError(f"action: the {space} takes values in 0..{m} (0 = local, j = server j); "
+                                     f"IoTD {i} got {int(a[i])}")
+            return a.astype(np.int64, copy=False)
+        if a.dtype.kind != "f":
+            raise ParameterError(f"action: the {space} takes float scores in [-1, 1], got dtype {a.dtype}")
+        if a.shape != (n, m + 1):
+            raise ParameterError(f"action: the {space} takes scores of shape ({n}, {m + 1}) (one per IoTD and "
+                                 f"option 0..{m}); got shape {a.shape}")
+        bad = ~np.isfinite(a) | (a < -1.0) | (a > 1.0)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise ParameterError(f"action: the {space} takes finite scores in [-1, 1]; entry ({i}, {j}) = {a[i, j]}")
+        return decode_scores(a)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start an episode on the next sample (``options={"index": k}`` picks sample k)."""
         super().reset(seed=seed)
@@ -188,9 +243,7 @@ class MECOffloadEnv(gym.Env):
         if self._index is None:
             raise RuntimeError("step() called before reset()")
         k = self._index
-        a = self.decisions(action)
-        if a.shape != (self.scenario.num_iotds,):
-            raise ParameterError(f"action: expected one decision per IoTD ({self.scenario.num_iotds}), got shape {a.shape}")
+        a = self.check_action(action)
         obj = _objective_one(self.tables, k, a)
         reward = float(reward_from_objective(np.float64(obj), self.ref_objective[k], self.reference, self.reward_scale))
         info = {"index": k, "objective": obj, "nrr_reference": float(self.ref_objective[k] / obj)}
@@ -200,8 +253,7 @@ class MECOffloadEnv(gym.Env):
 
 def _objective_one(tables: CostTables, k: int, a: np.ndarray) -> float:
     """Objective (eq. 9) of decisions ``a`` (N,) on sample ``k`` of ``tables`` (no full-batch work)."""
-    one = CostTables(tx=tables.tx[k : k + 1], local=tables.local, sqrt_f=tables.sqrt_f,
-                     mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t)
+    one = tables.take(slice(k, k + 1))
     return float(one.objective(a[None])[0])
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dirs.baselines.env import MECOffloadEnv, ObsStats
+from dirs.baselines.env import MECOffloadEnv, ObsStats, check_policy_input
 from dirs.learn.vote import vote
 from dirs.system import Scenario
 from dirs.system.params import ParameterError
@@ -114,9 +114,11 @@ class MADDPGPolicy:
         return self.actors(obs)
 
     def decide(self, gains: np.ndarray) -> np.ndarray:
-        g = np.asarray(gains, dtype=np.float64)
-        single = g.ndim == 2
-        a = vote(self.probs(g[None] if single else g))
+        """Decisions ``(T, N)`` (or ``(N,)`` for one ``(N, M)`` sample); gains checked as
+        :func:`dirs.system.evaluate` checks them (shape, finite, > 0)."""
+        n, m = self.stats.mean.shape
+        g, single = check_policy_input(gains, n, m)
+        a = vote(self.probs(g))
         return a[0] if single else a
 
     def save(self, path: str | Path) -> None:
@@ -128,14 +130,35 @@ class MADDPGPolicy:
 
     @classmethod
     def load(cls, path: str | Path) -> "MADDPGPolicy":
+        from dirs.io import InputFileError, read_json
+
         path = Path(path)
-        meta = json.loads((path / META_FILE).read_text())
+        meta_path = path / META_FILE
+        meta = read_json(meta_path, ("algo", "obs_stats", "model_file", "num_iotds", "num_servers", "actor_hidden"),
+                         what="baseline meta")
         if meta.get("algo") != "maddpg":
-            raise ParameterError(f"{path / META_FILE}: algo {meta.get('algo')!r} is not maddpg")
-        actors = StackedActors(int(meta["num_servers"]), int(meta["num_iotds"]), meta["actor_hidden"])
-        actors.load_state_dict(torch.load(path / meta["model_file"], map_location="cpu", weights_only=True))
+            raise InputFileError(meta_path, f"algo: {meta.get('algo')!r} is not maddpg")
+        try:
+            n, m = int(meta["num_iotds"]), int(meta["num_servers"])
+            hidden = [int(h) for h in meta["actor_hidden"]]
+            stats = ObsStats.from_dict(meta["obs_stats"], (n, m), source="obs_stats")
+        except (TypeError, ValueError) as exc:
+            raise InputFileError(meta_path, str(exc) if isinstance(exc, ParameterError) else
+                                 f"num_iotds, num_servers, actor_hidden: expected integers ({exc})") from None
+        if n < 1 or m < 1 or not hidden or min(hidden) < 1:
+            raise InputFileError(meta_path, f"num_iotds, num_servers, actor_hidden: must be >= 1, got {n}, {m}, {hidden}")
+        model_path = path / str(meta["model_file"])
+        if not model_path.is_file():
+            raise FileNotFoundError(f"{model_path}: no such model file (meta.json model_file={meta['model_file']!r})")
+        actors = StackedActors(m, n, hidden)
+        try:
+            state = torch.load(model_path, map_location="cpu", weights_only=True)
+            actors.load_state_dict(state)
+        except Exception as exc:  # noqa: BLE001 — torch's unpickler raises many types on a damaged file
+            raise InputFileError(model_path, f"corrupt or mismatched MADDPG actors for N={n}, M={m}, hidden={hidden} "
+                                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
         actors.eval()
-        return cls(actors=actors, stats=ObsStats.from_dict(meta["obs_stats"]), meta=meta)
+        return cls(actors=actors, stats=stats, meta=meta)
 
 
 def train_maddpg(
@@ -214,3 +237,17 @@ def train_maddpg(
             "num_servers": m, "scenario": scenario.name, "actor_hidden": hidden,
             "critic_hidden": list(s.critic_hidden), "reference": env.reference, "reward_scale": env.reward_scale}
     return MADDPGPolicy(actors=actors, stats=env.obs_stats, meta=meta)
+
+
+# ------------------------------------------------------------------ registry (dirs.methods)
+def _train(sc, gains, cfg, **kwargs):
+    return train_maddpg(sc, gains, cfg.baseline, **kwargs)
+
+
+def _register() -> None:
+    from dirs.methods import register
+
+    register("maddpg", label="MADDPG", kind="drl", reads=("baseline.maddpg",), load=MADDPGPolicy.load)(_train)
+
+
+_register()

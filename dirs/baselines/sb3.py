@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dirs.baselines.env import MECOffloadEnv, ObsStats, decode_scores
+from dirs.baselines.env import MECOffloadEnv, ObsStats, check_policy_input, decode_scores
 from dirs.system import Scenario
 from dirs.system.params import ParameterError
 
@@ -43,9 +43,11 @@ class SB3Policy:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def decide(self, gains: np.ndarray) -> np.ndarray:
-        g = np.asarray(gains, dtype=np.float64)
-        single = g.ndim == 2
-        obs = self.stats.transform(g[None] if single else g)
+        """Decisions ``(T, N)`` (or ``(N,)`` for one ``(N, M)`` sample); gains checked as
+        :func:`dirs.system.evaluate` checks them (shape, finite, > 0)."""
+        n, m = self.stats.mean.shape
+        g, single = check_policy_input(gains, n, m)
+        obs = self.stats.transform(g)
         action, _ = self.model.predict(obs, deterministic=True)
         a = decode_scores(action) if SB3_ALGORITHMS[self.algo] == "box" else np.asarray(action, dtype=np.int64)
         return a[0] if single else a
@@ -62,15 +64,38 @@ class SB3Policy:
     def load(cls, path: str | Path) -> "SB3Policy":
         from stable_baselines3 import A2C, DDPG
 
+        from dirs.io import InputFileError, read_json
+
         path = Path(path)
-        meta = json.loads((path / META_FILE).read_text())
+        meta_path = path / META_FILE
+        meta = read_json(meta_path, ("algo", "obs_stats", "model_file", "num_iotds", "num_servers"),
+                         what="baseline meta")
         algo = meta.get("algo")
         if algo not in SB3_ALGORITHMS:
-            raise ParameterError(f"{path / META_FILE}: algo {algo!r} is not an SB3 baseline ({', '.join(SB3_ALGORITHMS)})")
+            raise InputFileError(meta_path, f"algo: {algo!r} is not an SB3 baseline; allowed: {', '.join(SB3_ALGORITHMS)}")
+        try:
+            n, m = int(meta["num_iotds"]), int(meta["num_servers"])
+            stats = ObsStats.from_dict(meta["obs_stats"], (n, m), source="obs_stats")
+        except (TypeError, ValueError) as exc:
+            raise InputFileError(meta_path, str(exc) if isinstance(exc, ParameterError)
+                                 else f"num_iotds, num_servers: expected integers ({exc})") from None
+        model_path = path / str(meta["model_file"])
+        if not model_path.is_file():
+            raise FileNotFoundError(f"{model_path}: no such model file (meta.json model_file={meta['model_file']!r})")
         _no_distribution_validation()
         cls_ = A2C if algo == "ac" else DDPG
-        model = cls_.load(path / meta["model_file"], device="cpu")
-        return cls(algo=algo, model=model, stats=ObsStats.from_dict(meta["obs_stats"]), meta=meta)
+        try:
+            model = cls_.load(model_path, device="cpu")
+        except Exception as exc:  # SB3 raises zipfile/pickle/torch/KeyError errors for a bad archive
+            raise InputFileError(model_path, f"corrupt or unreadable {algo} model ({type(exc).__name__}: "
+                                             f"{str(exc).splitlines()[0] if str(exc) else ''}); retrain it") from None
+        obs_shape = tuple(getattr(model.observation_space, "shape", ()) or ())
+        act_shape = tuple(getattr(model.action_space, "shape", ()) or ())
+        want_act = (n,) if algo == "ac" else (n, m + 1)
+        if obs_shape != (n, m) or act_shape != want_act:
+            raise InputFileError(model_path, f"spaces: observation {obs_shape} / action {act_shape}, but meta.json says "
+                                             f"N={n}, M={m} (expected {(n, m)} / {want_act})")
+        return cls(algo=algo, model=model, stats=stats, meta=meta)
 
 
 def _callback(total: int, log: MetricsLogger | None, every: int):
@@ -166,3 +191,18 @@ def train_sb3(
             "num_iotds": scenario.num_iotds, "num_servers": scenario.num_servers, "scenario": scenario.name,
             "action_type": env.action_type, "reference": env.reference, "reward_scale": env.reward_scale}
     return SB3Policy(algo=algo, model=model, stats=env.obs_stats, meta=meta)
+
+
+# ------------------------------------------------------------------ registry (dirs.methods)
+def _register() -> None:
+    from dirs.methods import register
+
+    for algo, label in (("ac", "AC (A2C)"), ("ddpg", "DDPG")):
+        def train(sc, gains, cfg, _algo=algo, **kwargs):
+            return train_sb3(_algo, sc, gains, cfg.baseline, **kwargs)
+
+        train.__qualname__ = f"train_{algo}"
+        register(algo, label=label, kind="drl", reads=(f"baseline.{algo}",), load=SB3Policy.load)(train)
+
+
+_register()

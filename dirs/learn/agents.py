@@ -16,7 +16,6 @@ saved as ``policy.pt`` (tensors only, ``weights_only`` loadable) + ``policy.json
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -159,14 +158,7 @@ class Policy:
     def decide(self, gains: np.ndarray, repair: bool = False) -> np.ndarray:
         """Voted decisions ``(T, N)`` (or ``(N,)`` for one ``(N, M)`` sample); optionally repaired by
         single-IoTD improving moves (:func:`dirs.solvers.local_search.improve_tables`)."""
-        g = np.asarray(gains, dtype=np.float64)
-        single = g.ndim == 2
-        if single:
-            g = g[None]
-        if g.ndim != 3 or g.shape[1:] != (self.num_iotds, self.num_servers):
-            raise ParameterError(
-                f"gains: expected shape (T, {self.num_iotds}, {self.num_servers}), got {np.shape(gains)}"
-            )
+        g, single = check_policy_gains(gains, self.num_iotds, self.num_servers)
         with torch.inference_mode():
             logits = self.logits(self.scaler(g))  # (M, T, N)
             # the vote in logit space: σ is monotone and σ(z) ≥ 0.5 ⇔ z ≥ 0, so this is the
@@ -207,24 +199,100 @@ def build_net(num_iotds: int, num_servers: int, hidden: Sequence[int] | None, se
     return StackedAgents(num_iotds, num_servers, hidden_layers(num_iotds, hidden), generator=gen)
 
 
+def check_policy_gains(gains, num_iotds: int, num_servers: int, name: str = "gains") -> tuple[np.ndarray, bool]:
+    """Validate a policy's input as :func:`dirs.system.evaluate` does — shape ``(T, N, M)`` or
+    ``(N, M)`` for this policy's N, M, every entry finite and > 0 — and return ``(g (T, N, M), single)``."""
+    from dirs.system.cost import check_gains
+
+    shape = np.shape(gains)
+    if len(shape) not in (2, 3) or tuple(shape[-2:]) != (num_iotds, num_servers):
+        raise ParameterError(f"{name}: expected shape (T, {num_iotds}, {num_servers}), got {shape} "
+                             f"(one sample may be given as ({num_iotds}, {num_servers}))")
+    try:
+        g = check_gains(gains, name)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ParameterError):
+            raise
+        raise ParameterError(f"{name}: expected numeric channel gains, got {exc}") from None
+    single = g.ndim == 2
+    return (g[None] if single else g), single
+
+
+def _policy_error(path: Path, message: str) -> ParameterError:
+    from dirs.io import InputFileError
+
+    return InputFileError(path, message)
+
+
 def load_policy(path: str | Path) -> Policy:
-    """Load a saved :class:`Policy` from its directory (or its ``policy.pt`` / ``policy.json``)."""
+    """Load a saved :class:`Policy` from its directory (or its ``policy.pt`` / ``policy.json``).
+
+    A missing file raises FileNotFoundError; a corrupt, incomplete or inconsistent one
+    :class:`dirs.io.InputFileError` (a ParameterError) naming the file and the key."""
+    from dirs.io import read_json
+
     path = Path(path)
     directory = path if path.is_dir() else path.parent
     meta_path, pt_path = directory / "policy.json", directory / "policy.pt"
     for p in (meta_path, pt_path):
         if not p.is_file():
             raise FileNotFoundError(f"{p}: no saved policy here (expected policy.json and policy.pt)")
-    meta = json.loads(meta_path.read_text())
+    meta = read_json(meta_path, what="policy JSON")
     if meta.get("format_version") != POLICY_FORMAT:
-        raise ParameterError(f"{meta_path}: format_version {meta.get('format_version')!r} is not {POLICY_FORMAT}")
-    tensors = torch.load(pt_path, weights_only=True)
-    sizes = meta["layers"]
-    net = StackedAgents(meta["num_iotds"], meta["num_servers"], sizes[1:-1])
+        raise _policy_error(meta_path, f"format_version {meta.get('format_version')!r} is not {POLICY_FORMAT}")
+    missing = [k for k in ("num_iotds", "num_servers", "layers", "params") if k not in meta]
+    if missing:
+        raise _policy_error(meta_path, f"missing required key(s) {missing}; needs num_iotds, num_servers, layers, params")
+    try:
+        n, m = int(meta["num_iotds"]), int(meta["num_servers"])
+        sizes = [int(s) for s in meta["layers"]]
+    except (TypeError, ValueError):
+        raise _policy_error(meta_path, f"num_iotds, num_servers, layers: expected integers, got "
+                                       f"{meta['num_iotds']!r}, {meta['num_servers']!r}, {meta['layers']!r}") from None
+    if n < 1 or m < 1 or len(sizes) < 2 or sizes[0] != n or sizes[-1] != n or min(sizes) < 1:
+        raise _policy_error(meta_path, f"layers: expected [N={n}, hidden..., N={n}] with sizes >= 1 and N, M >= 1, "
+                                       f"got layers={sizes}, num_servers={m}")
+    if not isinstance(meta["params"], dict):
+        raise _policy_error(meta_path, f"params: expected an object, got {type(meta['params']).__name__}")
+    try:
+        params = SystemParams.from_dict(meta["params"])
+        params.check_sizes(n, m)
+    except (ParameterError, TypeError) as exc:
+        raise _policy_error(meta_path, f"params.{exc}") from None
+    try:
+        tensors = torch.load(pt_path, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 — torch's unpickler raises many types (IndexError, …) on garbage
+        raise _policy_error(pt_path, f"corrupt or unreadable policy weights ({type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0] if str(exc) else ''}); retrain or restore it") from None
+    if not isinstance(tensors, dict):
+        raise _policy_error(pt_path, f"expected a dict of tensors, got {type(tensors).__name__}")
+    missing = [k for k in ("weights", "biases", "input_mean", "input_std") if k not in tensors]
+    if missing:
+        raise _policy_error(pt_path, f"missing tensor(s) {missing}; needs weights, biases, input_mean, input_std")
+    layers = len(sizes) - 1
+    if len(tensors["weights"]) != layers or len(tensors["biases"]) != layers:
+        raise _policy_error(pt_path, f"weights/biases: {len(tensors['weights'])}/{len(tensors['biases'])} layers, "
+                                     f"but policy.json layers={sizes} needs {layers}")
+    for k, (w, b) in enumerate(zip(tensors["weights"], tensors["biases"])):
+        want_w, want_b = (m, sizes[k], sizes[k + 1]), (m, 1, sizes[k + 1])
+        if tuple(w.shape) != want_w or tuple(b.shape) != want_b:
+            raise _policy_error(pt_path, f"weights[{k}]/biases[{k}]: shapes {tuple(w.shape)}/{tuple(b.shape)}, "
+                                         f"expected {want_w}/{want_b} (policy.json layers={sizes}, M={m})")
+        if not (torch.isfinite(w).all() and torch.isfinite(b).all()):
+            raise _policy_error(pt_path, f"weights[{k}]/biases[{k}]: contain NaN or inf")
+    mean, std = tensors["input_mean"].numpy(), tensors["input_std"].numpy()
+    if mean.shape != (n, m) or std.shape != (n, m):
+        raise _policy_error(pt_path, f"input_mean/input_std: shapes {mean.shape}/{std.shape}, expected ({n}, {m})")
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
+        raise _policy_error(pt_path, "input_mean/input_std: must be finite, with input_std > 0")
+    net = StackedAgents(n, m, sizes[1:-1])
     with torch.no_grad():
         for p, w in zip(net.weights, tensors["weights"]):
             p.copy_(w)
         for p, b in zip(net.biases, tensors["biases"]):
             p.copy_(b)
-    scaler = InputScaler(tensors["input_mean"].numpy(), tensors["input_std"].numpy())
-    return Policy(net, scaler, SystemParams.from_dict(meta["params"]), meta.get("meta"))
+    scaler = InputScaler(mean, std)
+    extra = meta.get("meta")
+    if extra is not None and not isinstance(extra, dict):
+        raise _policy_error(meta_path, f"meta: expected an object, got {type(extra).__name__}")
+    return Policy(net, scaler, params, extra)

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from dirs.config import DirsConfig, LevySettings, VariantConfig
 from dirs.learn.agents import InputScaler, Policy, StackedAgents, build_net, targets
 from dirs.learn.replay import PrioritisedReplay
 from dirs.learn.vote import vote_stacked
@@ -41,34 +42,56 @@ LOSSES = ("L1", "LD")
 
 @dataclass
 class TrainSettings:
-    """Hyper-parameters of Alg. 1–3 (paper values as defaults; see dirs.config.DirsConfig)."""
+    """Hyper-parameters of Alg. 1–3 as one run uses them.
+
+    Built from the configuration schema by :meth:`from_config`: every field of
+    :class:`dirs.config.DirsConfig` with the same name (their meaning is documented there), the
+    variant's ``exploration`` / ``refine_repair``, and the online Lévy refinement's P, G_max, β, th
+    (``search.online``).  Defaults are the schema's (the paper's values).
+    """
 
     hidden: list[int] | None = None
-    lr: float = 1e-3
-    capacity: int = 1024
-    batch: int = 256
-    pretrain_steps: int = 500
-    lambda1: float = 1e-4
-    lambda2: float = 0.5
-    eps_agent: float = 0.08
-    eps_demo: float = 0.02
-    alpha: float = 1.0
-    refine_every: int = 10
-    steps_per_refine: int = 2
-    exploration: str = "levy"
-    population: int = 5
-    iterations: int = 10
-    beta: float = 1.5
-    th: float = 0.4
-    epsilon: float = 0.05
-    refine_repair: bool = False
-    validate_every: int = 500
-    pretrain_validate_every: int = 25
-    reward_window: int = 100
+    lr: float = DirsConfig.lr
+    capacity: int = DirsConfig.capacity
+    batch: int = DirsConfig.batch
+    pretrain_steps: int = DirsConfig.pretrain_steps
+    lambda1: float = DirsConfig.lambda1
+    lambda2: float = DirsConfig.lambda2
+    eps_agent: float = DirsConfig.eps_agent
+    eps_demo: float = DirsConfig.eps_demo
+    alpha: float = DirsConfig.alpha
+    refine_every: int = DirsConfig.refine_every
+    steps_per_refine: int = DirsConfig.steps_per_refine
+    exploration: str = VariantConfig.exploration
+    population: int = LevySettings.population
+    iterations: int = LevySettings.iterations
+    beta: float = LevySettings.beta
+    th: float = LevySettings.th
+    epsilon: float = DirsConfig.epsilon
+    refine_repair: bool = VariantConfig.refine_repair
+    validate_every: int = DirsConfig.validate_every
+    pretrain_validate_every: int = DirsConfig.pretrain_validate_every
+    reward_window: int = DirsConfig.reward_window
 
     def __post_init__(self) -> None:
         if self.exploration not in EXPLORATIONS:
             raise ParameterError(f"dirs.exploration: unknown value {self.exploration!r}; allowed: {list(EXPLORATIONS)}")
+
+    @classmethod
+    def from_config(cls, dirs_cfg, variant, online) -> "TrainSettings":
+        """Settings of one run: ``dirs_cfg`` (``cfg.dirs``), ``variant`` (``cfg.dirs.variants[name]``),
+        ``online`` (``cfg.search.online``, the refinement's Lévy settings)."""
+        from dataclasses import fields
+
+        from dirs.solvers.levy import levy_kwargs
+
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {n: dirs_cfg[n] for n in names if n in dirs_cfg}
+        values["hidden"] = None if dirs_cfg.hidden is None else [int(h) for h in dirs_cfg.hidden]
+        values.update(exploration=str(variant.exploration), refine_repair=bool(variant.refine_repair))
+        lev = levy_kwargs(online)
+        values.update({k: lev[k] for k in ("population", "iterations", "beta", "th")})
+        return cls(**values)
 
 
 def set_determinism(threads: int = 1) -> None:
@@ -250,7 +273,7 @@ class Trainer:
         next_val = (self.slot // self.s.validate_every + 1) * self.s.validate_every
         while self.slot < total:
             lo, hi = self.slot, min(self.slot + phi, total)
-            sub = CostTables(tables.tx[lo:hi], tables.local, tables.sqrt_f, tables.mec_cpu_hz, tables.phi_t)
+            sub = tables.take(slice(lo, hi))
             a = self.decide(gains[lo:hi])
             reward = 1.0 / sub.objective(a)
             if not np.all(np.isfinite(reward)):
@@ -260,7 +283,7 @@ class Trainer:
                                      "avg_reward": float(np.mean(self.recent_rewards))}
             if hi - lo == phi:  # a full period: refine the last slot, store, train
                 t = hi - 1
-                one = CostTables(tables.tx[t:t + 1], tables.local, tables.sqrt_f, tables.mec_cpu_hz, tables.phi_t)
+                one = tables.take(slice(t, t + 1))
                 refined = self.explore(gains[t:t + 1], a[-1:], one)
                 self.buffer.add(gains[t:t + 1], refined[None], demo=False)
                 losses = np.mean([self.update("L1")[0] for _ in range(self.s.steps_per_refine)], axis=0)

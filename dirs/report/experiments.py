@@ -18,15 +18,6 @@ from dirs.report import paper
 from dirs.report.figures import _pyplot, save_figure
 from dirs.report.tables import aggregate, load_rows, to_markdown, write_table
 
-#: Display names of the methods (CSV row names → table labels).
-LABELS = {
-    "optimum": "Exact optimum", "greedy": "Greedy", "remote": "Remote", "random": "Random", "local": "Local",
-    "dirs": "DIRS", "dirs+repair": "DIRS + repair", "dirs-last": "DIRS (final weights)", "pso": "PSO", "pso-seeded": "PSO (seeded)",
-    "de": "DE", "de-seeded": "DE (seeded)", "levy": "Lévy flight (from Remote)",
-    "levy-greedy": "Lévy flight (from Greedy)", "ac": "AC (A2C)", "ddpg": "DDPG", "maddpg": "MADDPG",
-}
-
-
 def instance_of(path: str | Path) -> tuple[str, int]:
     """(instance, seed) of ``results/evaluations/<instance>/seed<k>/<file>.csv``."""
     p = Path(path)
@@ -58,7 +49,8 @@ def _select(rows: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
 
 
 def quality_table(evaluations, variants: Mapping[str, str], methods: Sequence[str],
-                  paper_values: Mapping[str, Mapping[str, float]], csv_path, md_path, title: str) -> pd.DataFrame:
+                  paper_values: Mapping[str, Mapping[str, float]], csv_path, md_path, title: str,
+                  labels: Mapping[str, str]) -> pd.DataFrame:
     """Tables III and IV: objective, time, energy, NRR (vs optimum, vs PSO) per variant × method."""
     rows = _select(stack(evaluations, variants), methods)
     metrics = ["objective", "time", "energy", "nrr_opt", "nrr_pso"]
@@ -68,7 +60,7 @@ def quality_table(evaluations, variants: Mapping[str, str], methods: Sequence[st
     for key in ("objective", "time", "energy", "nrr"):
         table[f"paper_{key}"] = [paper_values.get(v, {}).get(key) if m == "dirs" else None
                                  for v, m in zip(table.variant, table.method)]
-    table["method"] = table.method.map(lambda m: LABELS.get(m, m))
+    table["method"] = table.method.map(lambda m: labels.get(m, m))
     md = to_markdown(table, {"objective": 2, "time": 2, "energy": 2, "nrr_opt": 4, "nrr_pso": 4},
                      keep=("variant", "method"),
                      extra=("paper_objective", "paper_time", "paper_energy", "paper_nrr"))
@@ -76,7 +68,7 @@ def quality_table(evaluations, variants: Mapping[str, str], methods: Sequence[st
     return table
 
 
-def cost_table(evaluations, variants, methods, csv_path, md_path, title: str) -> pd.DataFrame:
+def cost_table(evaluations, variants, methods, csv_path, md_path, title: str, labels: Mapping[str, str]) -> pd.DataFrame:
     """Table V: training time, decision time per sample, time, energy, NRR per method."""
     rows = _select(stack(evaluations, variants), methods)
     rows["decision_s"] = rows["decision_ms"] / 1e3
@@ -84,7 +76,7 @@ def cost_table(evaluations, variants, methods, csv_path, md_path, title: str) ->
     table = aggregate(rows, metrics, by=("method",))
     for key in ("train_s", "inference_s", "time", "energy"):
         table[f"paper_{key}"] = [paper.TABLE5.get(m, {}).get(key) for m in table.method]
-    table["method"] = table.method.map(lambda m: LABELS.get(m, m))
+    table["method"] = table.method.map(lambda m: labels.get(m, m))
     md = to_markdown(table, {"train_s": 1, "decision_s": 5, "time": 2, "energy": 2, "objective": 2,
                              "nrr_opt": 4, "nrr_pso": 4}, keep=("method",),
                      extra=("paper_train_s", "paper_inference_s", "paper_time", "paper_energy"))
@@ -92,7 +84,7 @@ def cost_table(evaluations, variants, methods, csv_path, md_path, title: str) ->
     return table
 
 
-def fig6(evaluations, variants, methods, png, data_csv) -> pd.DataFrame:
+def fig6(evaluations, variants, methods, png, data_csv, labels: Mapping[str, str], pdf=None) -> pd.DataFrame:
     """Fig. 6: total time (s) and energy (J) per task type, grouped bars per method, 95% CI."""
     rows = _select(stack(evaluations, variants), methods)
     table = aggregate(rows, ["time", "energy", "objective"], by=("variant", "method"))
@@ -108,18 +100,19 @@ def fig6(evaluations, variants, methods, png, data_csv) -> pd.DataFrame:
         for k, m in enumerate(methods):
             sub = table[table.method == m].set_index("variant").reindex(kinds)
             ax.bar(x + (k - (len(methods) - 1) / 2) * width, sub[metric], width, yerr=sub[f"{metric}_ci"],
-                   label=LABELS.get(m, m), capsize=3)
+                   label=labels.get(m, m), capsize=3)
         ax.set_xticks(x, [k.replace("-", " ") for k in kinds])
         ax.set_ylabel(unit)
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle("Fig. 6: time and energy by task sensitivity (large: M = 8, N = 180)")
     fig.tight_layout()
-    save_figure(fig, png)
+    save_figure(fig, png, pdf)
     return table
 
 
-def fig7(evaluations, variants, sizes: Mapping[str, int], methods, png, data_csv) -> pd.DataFrame:
+def fig7(evaluations, variants, sizes: Mapping[str, int], methods, png, data_csv, labels: Mapping[str, str],
+         pdf=None) -> pd.DataFrame:
     """Fig. 7: mean objective vs number of IoTDs N at M = 10, one line per method, 95% CI band."""
     rows = _select(stack(evaluations, variants), methods)
     rows["num_iotds"] = rows.instance.map(sizes)
@@ -135,14 +128,14 @@ def fig7(evaluations, variants, sizes: Mapping[str, int], methods, png, data_csv
             continue
         style = dict(linestyle="--", color="black") if m == "optimum" else {}
         ax.errorbar(sub.num_iotds, sub.objective, yerr=sub.objective_ci, marker="o", markersize=3,
-                    capsize=2, label=LABELS.get(m, m), **style)
+                    capsize=2, label=labels.get(m, m), **style)
     ax.set_xlabel("number of IoTDs N")
     ax.set_ylabel("objective Σ φT·T + φE·E (s + J)")
     ax.set_title("Fig. 7: objective vs N (M = 10 servers)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    save_figure(fig, png)
+    save_figure(fig, png, pdf)
     return table
 
 
@@ -154,7 +147,7 @@ def allocation_table(evaluations, csv_path, md_path, title: str) -> pd.DataFrame
     """Allocation ablation: objective, NRR vs the optimum and decision time per (method, allocation)."""
     rows = load_evaluations(evaluations)
     table = aggregate(rows, ["objective", "nrr_opt", "nrr_opt_min", "decision_ms"], by=("instance", "method", "allocation"))
-    table["method"] = table.method.map(lambda m: ABLATION_LABELS.get(m, m))
+    table["method"] = table.method.map(lambda m: ABLATION_labels.get(m, m))
     md = to_markdown(table, {"objective": 2, "nrr_opt": 4, "nrr_opt_min": 4, "decision_ms": 2},
                      keep=("instance", "method", "allocation"))
     md += ("\n`exact`: f and p in closed form for the decision (ours, DESIGN §2); `search`: f and p searched "
@@ -202,7 +195,7 @@ def fit_power_law(n: np.ndarray, m: np.ndarray, cost: np.ndarray) -> dict[str, f
 
 
 def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, csv_path, md_path,
-                title: str) -> pd.DataFrame:
+                title: str, pdf=None) -> pd.DataFrame:
     """Scale study: per (N, M) the decision times of DIRS, the exact oracle and Greedy, DIRS's
     training time and NRR (mean ± 95% CI over seeds), a power-law fit of each cost in N and M, and a
     three-panel figure (decision time, training time, NRR vs N; one line per M)."""
@@ -263,5 +256,5 @@ def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, 
     axes[2].legend(fontsize=6)
     fig.suptitle("Scale study: cost of deciding and learning vs N and M (this machine)")
     fig.tight_layout()
-    save_figure(fig, png)
+    save_figure(fig, png, pdf)
     return data

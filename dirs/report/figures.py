@@ -25,19 +25,11 @@ def _pyplot():
 
 
 def mean_ci(values: np.ndarray, axis: int = -1, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean of ``values`` along ``axis`` and the Student-t ``level`` CI of the mean: (mean, lo, hi).
+    """Mean of ``values`` along ``axis`` and its confidence band (mean, lo, hi)
+    (:func:`dirs.report.tables.t_interval`); with a single value the band collapses to the mean."""
+    from dirs.report.tables import t_interval
 
-    With a single value the interval collapses to the mean.
-    """
-    from scipy import stats
-
-    v = np.asarray(values, dtype=np.float64)
-    n = v.shape[axis]
-    mean = v.mean(axis)
-    if n < 2:
-        return mean, mean.copy(), mean.copy()
-    sem = v.std(axis, ddof=1) / np.sqrt(n)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * sem
+    mean, half = t_interval(values, axis, level)
     return mean, mean - half, mean + half
 
 

@@ -76,14 +76,14 @@ def fig5_frame(curves: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _save(fig, png: str | Path) -> None:
+def _save(fig, png: str | Path, pdf: str | Path | None = None) -> None:
     png = Path(png)
-    for path in (png, png.with_suffix(".pdf")):
+    for path in (png, Path(pdf) if pdf else png.with_suffix(".pdf")):
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=path.suffix[1:], dpi=150, bbox_inches="tight")
 
 
-def plot_fig3(frame: pd.DataFrame, png: str | Path) -> None:
+def plot_fig3(frame: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -97,14 +97,12 @@ def plot_fig3(frame: pd.DataFrame, png: str | Path) -> None:
     ax.set_title("Fig. 3: imitation loss of agents 1 and 2 (medium)")
     ax.legend()
     ax.grid(alpha=0.3)
-    _save(fig, png)
+    _save(fig, png, pdf)
     plt.close(fig)
 
 
-LABELS = {"ensemble-egreedy": "ensemble + ε-greedy", "ensemble-levy": "ensemble + Lévy", "dirs": "DIRS (Lévy + imitation)"}
-
-
-def plot_fig5(frame: pd.DataFrame, png: str | Path) -> None:
+def plot_fig5(frame: pd.DataFrame, png: str | Path, pdf: str | Path | None = None,
+              labels: Mapping[str, str] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -112,12 +110,12 @@ def plot_fig5(frame: pd.DataFrame, png: str | Path) -> None:
 
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for variant, f in frame.groupby("variant", sort=False):
-        ax.plot(f["step"], f["avg_reward"], label=LABELS.get(variant, variant))
+        ax.plot(f["step"], f["avg_reward"], label=(labels or {}).get(variant, variant))
         ax.fill_between(f["step"], f["avg_reward"] - f["avg_reward_ci95"], f["avg_reward"] + f["avg_reward_ci95"], alpha=0.2)
     ax.set_xlabel("training step (refinement, every ϕ slots)")
     ax.set_ylabel("average reward 1/objective (1/cost unit)")
     ax.set_title("Fig. 5: average reward during online training (medium)")
     ax.legend()
     ax.grid(alpha=0.3)
-    _save(fig, png)
+    _save(fig, png, pdf)
     plt.close(fig)

@@ -18,15 +18,24 @@ from scipy import stats
 from dirs.common import atomic_path, write_csv_atomic
 
 
+def t_interval(values, axis: int = -1, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of ``values`` along ``axis`` and the half-width of its Student-t ``level`` confidence
+    interval (0 with a single value) — the one CI of every table and figure."""
+    v = np.asarray(values, dtype=np.float64)
+    n = v.shape[axis]
+    mean = v.mean(axis)
+    if n < 2:
+        return mean, np.zeros_like(mean)
+    return mean, stats.t.ppf(0.5 + level / 2, n - 1) * v.std(axis, ddof=1) / np.sqrt(n)
+
+
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
-    """Mean and half-width of the Student-t confidence interval (0 for a single value)."""
+    """Mean and CI half-width of the finite ``values`` (NaN, NaN when there are none)."""
     v = np.asarray([x for x in values if np.isfinite(x)], dtype=np.float64)
     if v.size == 0:
         return float("nan"), float("nan")
-    if v.size == 1:
-        return float(v[0]), 0.0
-    half = stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
-    return float(v.mean()), float(half)
+    mean, half = t_interval(v, level=level)
+    return float(mean), float(half)
 
 
 def load_rows(files: Mapping[tuple[str, int], Iterable[str | Path]]) -> pd.DataFrame:

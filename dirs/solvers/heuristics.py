@@ -30,13 +30,15 @@ def capacity_rule(decisions: np.ndarray, gains: np.ndarray, params: SystemParams
 
     With the exact CPU split f_ij = F_j^max √F_i / S_j (S_j = Σ √F_k over the kept IoTDs), the
     strongest-gain prefix of length k is kept iff S_k / F^max ≤ min_{i ≤ k} √F_i / f_i0, which is
-    monotone in k; the longest such prefix is kept.  Loop over servers only.
+    monotone in k; the longest such prefix is kept.  Loop over servers only.  Task fields may be
+    per sample ``(T, N)`` (DESIGN §9).
     """
     a = np.array(decisions, dtype=np.int64, copy=True)
     g = np.asarray(gains, dtype=np.float64)
     t_, n, m = g.shape
-    sf = np.sqrt(params.per_iotd("cpu_cycles", n))
-    ratio = sf / params.per_iotd("local_cpu_hz", n)  # √F_i / f_i0
+    params.check_sizes(n, m, t_)
+    sf = np.broadcast_to(np.sqrt(params.per_iotd("cpu_cycles", n)), (t_, n))
+    ratio = np.broadcast_to(sf / params.per_iotd("local_cpu_hz", n), (t_, n))  # √F_i / f_i0
     fmax = params.per_server("mec_cpu_hz", m)
     rows = np.arange(t_)[:, None]
     for j in range(m):
@@ -46,8 +48,8 @@ def capacity_rule(decisions: np.ndarray, gains: np.ndarray, params: SystemParams
         key = np.where(on, g[..., j], -np.inf)
         order = np.argsort(-key, axis=1, kind="stable")  # strongest first
         on_sorted = on[rows, order]
-        load = np.cumsum(np.where(on_sorted, sf[order], 0.0), axis=1)
-        rmin = np.minimum.accumulate(np.where(on_sorted, ratio[order], np.inf), axis=1)
+        load = np.cumsum(np.where(on_sorted, sf[rows, order], 0.0), axis=1)
+        rmin = np.minimum.accumulate(np.where(on_sorted, ratio[rows, order], np.inf), axis=1)
         keep_sorted = on_sorted & (load / fmax[j] <= rmin * (1 + 1e-12))
         drop = on_sorted & ~keep_sorted
         a[rows, order] = np.where(drop, 0, a[rows, order])
@@ -76,22 +78,23 @@ def random_decision(gains: np.ndarray, params: SystemParams, rng: np.random.Gene
 
 
 def greedy_tables(tables: CostTables) -> np.ndarray:
-    """Greedy decisions ``(T, N)`` from precomputed cost tables."""
+    """Greedy decisions ``(T, N)`` from precomputed cost tables (per-IoTD or per-sample tasks)."""
     tx = tables.tx
     t_, n, m = tx.shape
-    sf = tables.sqrt_f
+    sf = tables.sqrt_f_tn
+    local = tables.local_tn
     w = tables.phi_t / tables.mec_cpu_hz  # (M,)
-    saving = tables.local[None, :] - tx.min(-1)  # (T, N)
+    saving = local - tx.min(-1)  # (T, N)
     order = np.argsort(-saving, axis=1, kind="stable")
     loads = np.zeros((t_, m))
     out = np.zeros((t_, n), dtype=np.int64)
     rows = np.arange(t_)
     for k in range(n):
         i = order[:, k]
-        s = sf[i][:, None]
+        s = sf[rows, i][:, None]
         marg = tx[rows, i] + w * (2.0 * loads * s + s * s)  # (T, M)
         j = marg.argmin(-1)
-        go = marg[rows, j] < tables.local[i]
+        go = marg[rows, j] < local[rows, i]
         out[rows, i] = np.where(go, j + 1, 0)
         loads[rows[go], j[go]] += s[go, 0]
     return out
@@ -111,3 +114,22 @@ HEURISTICS = {
     "random": lambda g, p, rng: random_decision(g, p, rng),
     "greedy": lambda g, p, rng: greedy(g, p),
 }
+
+
+# ------------------------------------------------------------------ registry (dirs.methods)
+def _register() -> None:
+    from dirs.methods import register
+
+    for name, label, fn in (("local", "Local", local), ("remote", "Remote", remote),
+                            ("random", "Random", random_decision), ("greedy", "Greedy", greedy)):
+        def build(cfg, params, rng, _fn=fn, _name=name):
+            if _name == "random":
+                return lambda g: _fn(g, params, rng)
+            return lambda g: _fn(g, params)
+
+        build.__qualname__ = f"build_{name}"
+        # one random stream for every heuristic (only Random draws from it)
+        register(name, label=label, kind="heuristic", stream=(0x8E0,))(build)
+
+
+_register()

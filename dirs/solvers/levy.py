@@ -165,19 +165,21 @@ class _Physics:
     """Per-IoTD / per-server constants for pricing an explicit allocation, broadcast-ready."""
 
     x: np.ndarray  # (T, N, M) h/σ²
-    data_bits: np.ndarray  # (N,)
-    bandwidth: np.ndarray  # (N,)
-    cpu_cycles: np.ndarray  # (N,)
-    pmax: np.ndarray  # (N,)
+    data_bits: np.ndarray  # (N,), or (T, N) per sample (DESIGN §9)
+    bandwidth: np.ndarray  # (N,) or (T, N)
+    cpu_cycles: np.ndarray  # (N,) or (T, N)
+    pmax: np.ndarray  # (N,) or (T, N)
     fmax: np.ndarray  # (M,)
-    local: np.ndarray  # (N,) local cost
+    local: np.ndarray  # (N,) or (T, N) local cost
     phi_t: float
     phi_e: float
 
     @classmethod
     def build(cls, gains: np.ndarray, params: SystemParams) -> "_Physics":
         n, m = gains.shape[-2:]
+        params.check_sizes(n, m, gains.shape[0] if gains.ndim == 3 else None)
         loc, _, _ = local_cost(params)
+        loc = np.asarray(loc, dtype=np.float64)
         return cls(
             x=gains / params.noise_w,
             data_bits=params.per_iotd("data_bits", n),
@@ -185,7 +187,7 @@ class _Physics:
             cpu_cycles=params.per_iotd("cpu_cycles", n),
             pmax=params.per_iotd("max_power_w", n),
             fmax=params.per_server("mec_cpu_hz", m),
-            local=np.broadcast_to(np.asarray(loc, dtype=np.float64), (n,)),
+            local=np.broadcast_to(loc, loc.shape if loc.ndim == 2 else (n,)),
             phi_t=params.phi_t,
             phi_e=params.phi_e,
         )
@@ -278,7 +280,7 @@ def levy_flight(gains, params: SystemParams, start=None, *, population: int = 5,
     single = g.ndim == 2
     g = g[None] if single else g
     t_, n, m = g.shape
-    params.check_sizes(n, m)
+    params.check_sizes(n, m, t_)
     if start is None:
         from dirs.solvers.heuristics import remote
 
@@ -370,3 +372,18 @@ __all__ = [
     "price_allocation",
     "start_decisions",
 ]
+
+
+def levy_kwargs(settings) -> dict:
+    """Keyword arguments of :func:`levy_flight` from one Lévy settings block of the config
+    (``search.online``, ``search.demo``, ``search.fig4``: population, iterations, beta, th, and
+    optionally variant and allocation) — the one place that turns settings into a search."""
+    def plain(v):
+        return str(getattr(v, "value", v))
+
+    out = dict(population=int(settings.population), iterations=int(settings.iterations),
+               beta=float(settings.beta), th=float(settings.th))
+    for key in ("variant", "allocation"):
+        if key in settings and settings[key] is not None:
+            out[key] = plain(settings[key])
+    return out

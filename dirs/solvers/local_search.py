@@ -20,7 +20,7 @@ def move_deltas(decisions: np.ndarray, tables: CostTables) -> np.ndarray:
     t_, n = a.shape
     m = tables.tx.shape[-1]
     opts = tables.options()  # (T, N, M+1)
-    sf = tables.sqrt_f
+    sf = tables.sqrt_f_tn  # (T, N), a view when per IoTD only
     w = np.concatenate(([0.0], tables.phi_t / tables.mec_cpu_hz))  # congestion weight, local = 0
     loads = server_loads(a, sf, m)  # (T, M+1)
     cur = np.take_along_axis(opts, a[..., None], -1)[..., 0]  # (T, N)
@@ -29,7 +29,7 @@ def move_deltas(decisions: np.ndarray, tables: CostTables) -> np.ndarray:
     # removing i from its option: cost drops by cur + w (S² − (S − √F)²)
     remove = cur + w_cur * (2.0 * s_cur * sf - sf * sf)
     # adding i to option o (o ≠ current): opts + w_o ((S_o + √F)² − S_o²)
-    add = opts + w[None, None, :] * (2.0 * loads[:, None, :] * sf[None, :, None] + (sf * sf)[None, :, None])
+    add = opts + w[None, None, :] * (2.0 * loads[:, None, :] * sf[:, :, None] + (sf * sf)[:, :, None])
     delta = add - remove[..., None]
     np.put_along_axis(delta, a[..., None], 0.0, -1)
     return delta
@@ -45,11 +45,11 @@ def improve_tables(decisions: np.ndarray, tables: CostTables, max_rounds: int | 
     for _ in range(rounds):
         if active.size == 0:
             break
-        sub = CostTables(tables.tx[active], tables.local, tables.sqrt_f, tables.mec_cpu_hz, tables.phi_t)
+        sub = tables.take(active)
         delta = move_deltas(a[active], sub).reshape(active.size, -1)
         best = delta.argmin(-1)
         val = delta[np.arange(active.size), best]
-        improving = val < -tol * np.maximum(1.0, np.abs(sub.local).sum())
+        improving = val < -tol * np.maximum(1.0, np.abs(sub.local).sum(-1))
         rows = active[improving]
         a[rows, best[improving] // m1] = best[improving] % m1
         active = rows

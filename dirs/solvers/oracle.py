@@ -47,17 +47,27 @@ def _assign_one(tx: np.ndarray, local: np.ndarray, slot_unit: np.ndarray) -> np.
 
 
 def solve_exact_tables(tables: CostTables) -> np.ndarray:
-    """Exact decisions ``(T, N)`` from precomputed :class:`CostTables` (identical tasks only)."""
+    """Exact decisions ``(T, N)`` from precomputed :class:`CostTables` (identical tasks only).
+
+    With per-sample task fields (DESIGN §9) the tasks must be identical within each sample; F may
+    differ between samples.
+    """
     sf = tables.sqrt_f
-    if not np.all(sf == sf[0]):
+    if not np.all(sf == sf[..., :1]):
         raise ParameterError(
             "cpu_cycles: solve_exact needs identical task sizes (DESIGN §3); use "
-            "dirs.solvers.oracle.solve_bounded for heterogeneous tasks"
+            "dirs.solvers.certified.solve_certified for heterogeneous tasks (DESIGN §9)"
         )
-    slot_unit = tables.phi_t * sf[0] ** 2 / tables.mec_cpu_hz
     out = np.empty(tables.tx.shape[:2], dtype=np.int64)
+    if sf.ndim == 1 and tables.local.ndim == 1:
+        slot_unit = tables.phi_t * sf[0] ** 2 / tables.mec_cpu_hz
+        for t in range(tables.tx.shape[0]):
+            out[t] = _assign_one(tables.tx[t], tables.local, slot_unit)
+        return out
+    sf_tn, local_tn = tables.sqrt_f_tn, tables.local_tn
     for t in range(tables.tx.shape[0]):
-        out[t] = _assign_one(tables.tx[t], tables.local, slot_unit)
+        slot_unit = tables.phi_t * sf_tn[t, 0] ** 2 / tables.mec_cpu_hz
+        out[t] = _assign_one(tables.tx[t], local_tn[t], slot_unit)
     return out
 
 

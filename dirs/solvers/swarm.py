@@ -48,7 +48,7 @@ def _prepare(gains, params, tables):
     g = check_gains(gains)
     single = g.ndim == 2
     g = g[None] if single else g
-    params.check_sizes(g.shape[1], g.shape[2])
+    params.check_sizes(g.shape[1], g.shape[2], g.shape[0])
     if tables is None:
         tables = cost_tables(g, params)
     elif tables.tx.shape != g.shape:
@@ -195,9 +195,8 @@ def differential_evolution_search(gains, params: SystemParams, *, popsize: int =
 
 
 def tables_slice(tables: CostTables, t: int) -> CostTables:
-    """The cost tables of sample ``t`` alone (shape (1, N, M))."""
-    return CostTables(tx=tables.tx[t : t + 1], local=tables.local, sqrt_f=tables.sqrt_f,
-                      mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t)
+    """The cost tables of sample ``t`` alone (shape (1, N, M); per-sample task fields sliced too)."""
+    return tables.take(slice(t, t + 1))
 
 
 #: Registry for the benchmark and stages: name → callable(gains, params, budget, seeded, rng, tables).

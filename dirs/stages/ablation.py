@@ -26,12 +26,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from dirs.common import write_csv_atomic
+from dirs import io
 from dirs.evaluation import time_decide
-from dirs.paths import evaluation_dir, instance_dir, scenario_files
+from dirs.paths import evaluation_file, model_dir, optimum_file, scenario_files
 from dirs.solvers.heuristics import remote
-from dirs.solvers.levy import equal_shares, levy_flight, price_allocation
-from dirs.system import Scenario, evaluate
+from dirs.solvers.levy import equal_shares, levy_flight, levy_kwargs, price_allocation
+from dirs.stages import Stage
+from dirs.system import evaluate
+from dirs.system.params import ParameterError
 from dirs.tracking import stage_run
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ ABLATION_COLUMNS = ["method", "allocation", "n_samples", "objective", "objective
 
 def _objectives(policy, params, online, rng) -> dict[tuple[str, str], Callable[[np.ndarray], np.ndarray]]:
     """(method, allocation) → ``objective(gains) -> (T,)`` with that method's own allocation."""
-    kw = dict(population=int(online.population), iterations=int(online.iterations), beta=float(online.beta),
-              th=float(online.th), variant=str(getattr(online.variant, "value", online.variant)), rng=rng)
+    kw = {**levy_kwargs(online), "rng": rng}
+    kw.pop("allocation", None)  # set per row
     pmax = params.per_iotd("max_power_w", policy.num_iotds)
     fmax = params.per_server("mec_cpu_hz", policy.num_servers)
 
@@ -62,23 +64,31 @@ def _objectives(policy, params, online, rng) -> dict[tuple[str, str], Callable[[
     }
 
 
-def evaluate_allocation(cfg, *, scenario, channels, optimum, policy, table) -> None:
-    """Every (method, allocation) of :func:`_objectives` on the test samples → ``allocation.csv``."""
+def evaluate_allocation(cfg, *, scenario, channels, optimum, policy, table, params=None) -> None:
+    """The (method, allocation) rows of :func:`_objectives` whose method is in ``params['methods']``
+    (the ablation experiment's ``methods:``; default all) on the test samples → ``allocation.csv``."""
     import torch
 
     from dirs.learn import load_policy
-    from dirs.stages.heuristics import load_optimum
+    from dirs.stages.evaluate import load_instance, load_reference
 
     with stage_run("evaluate_allocation", cfg) as run:
         torch.set_num_threads(1)  # batch-1 latency, as every evaluation
-        sc = Scenario.load(scenario)
-        gains = sc.load_channels(channels, "test")
-        opt = load_optimum(optimum, len(gains))
+        sc, gains = load_instance(scenario, channels)
+        opt = load_reference(optimum, scenario, channels, len(gains), sc)["objective"]
         pol = load_policy(Path(policy).parent)
         rng = np.random.default_rng([int(cfg.seed), 0xA110C])
         k = min(int(cfg.evaluation.timing_samples), len(gains))
         rows = []
-        for (method, alloc), objective in _objectives(pol, sc.params, cfg.search.online, rng).items():
+        objectives = _objectives(pol, sc.params, cfg.search.online, rng)
+        wanted = list((params or {}).get("methods") or dict.fromkeys(m for m, _ in objectives))
+        unknown = sorted(set(wanted) - {m for m, _ in objectives})
+        if unknown:
+            raise ParameterError(f"experiment.methods: the allocation ablation has no method {unknown}; "
+                                 f"allowed: {sorted({m for m, _ in objectives})}")
+        for (method, alloc), objective in objectives.items():
+            if method not in wanted:
+                continue
             # the objective callables are timed like any decide(): batched, then median of batch-1 calls
             single_ms, batched_ms, obj = time_decide(objective, gains, k)
             obj = obj.astype(np.float64)
@@ -89,16 +99,14 @@ def evaluate_allocation(cfg, *, scenario, channels, optimum, policy, table) -> N
                          "decision_ms": single_ms, "decision_batched_ms": batched_ms})
             run.log_metrics({f"{method}.{alloc.split(',')[0].replace(' ', '_')}.nrr_opt": rows[-1]["nrr_opt"]})
             log.info("%s (%s): NRR %.5f, %.2f ms/sample", method, alloc, rows[-1]["nrr_opt"], rows[-1]["decision_ms"])
-        write_csv_atomic(table, pd.DataFrame(rows, columns=ABLATION_COLUMNS))
+        io.write_csv_with_provenance(table, pd.DataFrame(rows, columns=ABLATION_COLUMNS),
+                                     io.provenance(optimum=optimum, policy=policy))
         run.log_artifact(table)
 
 
-def _policy_path(cfg) -> Path:
-    return instance_dir(cfg.paths.results_dir, "models", cfg.scenario.name, cfg.seed) / "dirs" / "policy.pt"
-
-
 STAGES = {
-    "evaluate_allocation": (evaluate_allocation, lambda cfg: {
-        **scenario_files(cfg), "optimum": evaluation_dir(cfg) / "optimum.npz", "policy": _policy_path(cfg),
-        "table": evaluation_dir(cfg) / "allocation.csv"}),
+    "evaluate_allocation": Stage(evaluate_allocation, lambda cfg: {
+        **scenario_files(cfg), "optimum": optimum_file(cfg), "policy": model_dir(cfg, "dirs") / "policy.pt",
+        "table": evaluation_file(cfg, "allocation.csv")},
+        reads=("search.online", "evaluation.timing_samples")),
 }

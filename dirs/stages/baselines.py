@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dirs.common import write_csv_atomic
-from dirs.config import BASELINE_ALGORITHMS
+from dirs import io
 from dirs.evaluation import COLUMNS, measure
-from dirs.paths import evaluation_dir, instance_dir, scenario_files
+from dirs.methods import Method, lookup
+from dirs.paths import evaluation_file, model_dir, optimum_file, scenario_files
 from dirs.solvers.heuristics import capacity_rule
-from dirs.stages.heuristics import load_optimum
-from dirs.system import Scenario
+from dirs.stages import Stage
+from dirs.stages.evaluate import load_instance, load_reference
 from dirs.system.params import ParameterError
 from dirs.tracking import stage_run
 
@@ -39,11 +39,13 @@ def interactions(cfg) -> int:
     return int(cfg.scenario.num_train if n is None else n)
 
 
-def _algo(cfg, params) -> str:
-    algo = str((params or {}).get("algo") or cfg.baseline.algo)
-    if algo not in BASELINE_ALGORITHMS:
-        raise ParameterError(f"algo: unknown baseline {algo!r}; allowed: {', '.join(BASELINE_ALGORITHMS)}")
-    return algo
+def _algo(params) -> Method:
+    """The registered DRL method named by ``params['algo']`` (``baseline.algo`` when run alone)."""
+    algo = str((params or {}).get("algo", ""))
+    method = lookup(algo, (params or {}).get("method_module"))
+    if method.kind != "drl":
+        raise ParameterError(f"baseline.algo: {algo!r} is a {method.kind} method, not a DRL baseline")
+    return method
 
 
 def _threads(params) -> None:
@@ -53,17 +55,10 @@ def _threads(params) -> None:
     torch.set_num_threads(max(1, threads))
 
 
-def train(algo: str, sc: Scenario, gains: np.ndarray, cfg, log_metrics=None):
-    """The trained policy of ``algo`` (``decide``, ``save``, ``meta``)."""
-    kwargs = dict(interactions=interactions(cfg), seed=int(cfg.seed), log=log_metrics,
-                  log_every=max(1, interactions(cfg) // 50))
-    if algo == "maddpg":
-        from dirs.baselines.maddpg import train_maddpg
-
-        return train_maddpg(sc, gains, cfg.baseline, **kwargs)
-    from dirs.baselines.sb3 import train_sb3
-
-    return train_sb3(algo, sc, gains, cfg.baseline, **kwargs)
+def train(method: Method, sc, gains: np.ndarray, cfg, log_metrics=None):
+    """The trained policy of DRL ``method`` (``decide``, ``save``, ``meta``)."""
+    return method.train(sc, gains, cfg, interactions=interactions(cfg), seed=int(cfg.seed), log=log_metrics,
+                        log_every=max(1, interactions(cfg) // 50))
 
 
 def _save_dir_atomic(policy, model: Path) -> None:
@@ -83,13 +78,13 @@ def _save_dir_atomic(policy, model: Path) -> None:
 
 
 def train_baseline(cfg, *, scenario: str | Path, channels: str | Path, model: str | Path, params=None) -> None:
-    """Train baseline ``params["algo"]`` (else ``baseline.algo``) on the training samples → ``model/``."""
-    algo = _algo(cfg, params)
+    """Train baseline ``params["algo"]`` on the training samples → ``model/``."""
+    method = _algo(params)
+    algo = method.name
     _threads(params)
     with stage_run("train_baseline", cfg, tags={"dirs.algo": algo}) as run:
-        sc = Scenario.load(scenario)
-        gains = sc.load_channels(channels, "train")
-        policy = train(algo, sc, gains, cfg, log_metrics=lambda step, m: run.log_metrics(m, step=step))
+        sc, gains = load_instance(scenario, channels, "train")
+        policy = train(method, sc, gains, cfg, log_metrics=lambda step, m: run.log_metrics(m, step=step))
         _save_dir_atomic(policy, Path(model))
         run.log_metrics({"train_s": policy.meta["train_s"], "interactions": policy.meta["interactions"]})
         run.log_artifact(Path(model) / "meta.json")
@@ -100,15 +95,13 @@ def train_baseline(cfg, *, scenario: str | Path, channels: str | Path, model: st
 def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimum: str | Path,
                       model: str | Path, table: str | Path, params=None) -> None:
     """Measure the trained baseline on the test samples (like the heuristics stage) → CSV."""
-    from dirs.baselines import load_baseline
-
-    algo = _algo(cfg, params)
+    method = _algo(params)
+    algo = method.name
     _threads(params)
     with stage_run("evaluate_baseline", cfg, tags={"dirs.algo": algo}) as run:
-        sc = Scenario.load(scenario)
-        gains = sc.load_channels(channels, "test")
-        opt = load_optimum(optimum, len(gains))
-        policy = load_baseline(model)
+        sc, gains = load_instance(scenario, channels)
+        opt = load_reference(optimum, scenario, channels, len(gains), sc)["objective"]
+        policy = method.load(model)
         meta = policy.meta
         if meta.get("algo") != algo or (meta.get("num_iotds"), meta.get("num_servers")) != (sc.num_iotds, sc.num_servers):
             raise ParameterError(
@@ -121,7 +114,7 @@ def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimu
             rows.append(measure(f"{algo}_capacity", lambda g: capacity_rule(policy.decide(g), g, sc.params),
                                 gains, sc.params, opt, timing_samples=k, train_s=train_s))
         frame = pd.DataFrame(rows, columns=COLUMNS)
-        write_csv_atomic(table, frame)
+        io.write_csv_with_provenance(table, frame, io.provenance(optimum=optimum))
         for row in rows:
             run.log_metrics({f"{row['method']}.nrr_opt": row["nrr_opt"], f"{row['method']}.objective": row["objective"],
                              f"{row['method']}.decision_ms": row["decision_ms"]})
@@ -129,14 +122,23 @@ def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimu
         log.info("\n%s", frame[["method", "objective", "nrr_opt", "decision_ms", "train_s"]].to_string(index=False))
 
 
-def model_dir(cfg, algo: str | None = None) -> Path:
-    """``results/models/<scenario>/seed<k>/<algo>``."""
-    return instance_dir(cfg.paths.results_dir, "models", cfg.scenario.name, cfg.seed) / (algo or cfg.baseline.algo)
+#: What DRL training reads besides the algorithm's own section (its method's ``reads``).
+_SHARED = ("baseline.interactions", "baseline.reference", "baseline.reward_scale")
+
+
+def _algo_reads(algo: str = "", **_) -> list[str]:
+    return list(lookup(algo).reads) if algo else []
+
+
+def _model(cfg) -> Path:
+    return model_dir(cfg, str(cfg.baseline.algo))
 
 
 STAGES = {
-    "train_baseline": (train_baseline, lambda cfg: {**scenario_files(cfg), "model": model_dir(cfg)}),
-    "evaluate_baseline": (evaluate_baseline, lambda cfg: {
-        **scenario_files(cfg), "optimum": evaluation_dir(cfg) / "optimum.npz", "model": model_dir(cfg),
-        "table": evaluation_dir(cfg) / f"{cfg.baseline.algo}.csv"}),
+    "train_baseline": Stage(train_baseline, lambda cfg: {**scenario_files(cfg), "model": _model(cfg)},
+                            reads=_SHARED, extra_reads=_algo_reads),
+    "evaluate_baseline": Stage(evaluate_baseline, lambda cfg: {
+        **scenario_files(cfg), "optimum": optimum_file(cfg), "model": _model(cfg),
+        "table": evaluation_file(cfg, f"{cfg.baseline.algo}.csv")},
+        reads=("baseline.capacity_row", "evaluation.timing_samples")),
 }

@@ -1,73 +1,79 @@
-"""Stages that turn the per-seed evaluations into the paper's Tables III–V and Figs. 6–7."""
+"""Stages that turn the per-seed evaluations into tables and figures (paper §V; ours).
+
+Each experiment (``conf/experiment/<id>.yaml``) names its ``report`` kind, its instances and the rows
+it shows (``methods:``); the workflow hands the stage every evaluation CSV of those rows on every
+instance and seed, ``params["variants"]`` (instance → variant name) and ``params["labels"]`` (row →
+display label, from the method registry).  Outputs are named after the experiment id.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from dirs.paths import experiment_path
 from dirs.report import experiments as rep
 from dirs.report import paper
+from dirs.stages import Stage
 from dirs.tracking import stage_run
 
 log = logging.getLogger(__name__)
 
-QUALITY_METHODS = ["dirs", "dirs+repair", "dirs-last", "pso", "greedy", "remote", "optimum"]
+#: The paper's printed values by experiment id (shown beside our rows; none for our own tables).
+PAPER_VALUES = {"table3": paper.TABLE3, "table4": paper.TABLE4}
 
 
-def _variants(params: dict) -> dict[str, str]:
-    return dict(params["variants"])  # instance → variant
+def _rows(cfg) -> list[str]:
+    return [str(m) for m in cfg.experiment.methods]
 
 
-def _quality_table(stage: str, paper_values, cfg, evaluations, table, markdown, params: dict) -> None:
-    with stage_run(stage, cfg) as run:
-        t = rep.quality_table(evaluations, _variants(params), QUALITY_METHODS, paper_values, table, markdown,
-                              cfg.experiment.title)
+def make_quality_table(cfg, *, evaluations, table, markdown, params: dict) -> None:
+    """Tables III/IV (report ``quality``): objective, time, energy, NRR vs the optimum and vs PSO."""
+    with stage_run("make_quality_table", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
+        t = rep.quality_table(evaluations, dict(params["variants"]), _rows(cfg),
+                              PAPER_VALUES.get(str(cfg.experiment.id), {}), table, markdown, cfg.experiment.title,
+                              labels=dict(params["labels"]))
         run.log_artifact(markdown)
         log.info("\n%s", t.to_string(index=False))
 
 
-def make_table3(cfg, *, evaluations, table, markdown, params: dict) -> None:
-    _quality_table("make_table3", paper.TABLE3, cfg, evaluations, table, markdown, params)
-
-
-def make_table4(cfg, *, evaluations, table, markdown, params: dict) -> None:
-    _quality_table("make_table4", paper.TABLE4, cfg, evaluations, table, markdown, params)
-
-
-def make_table5(cfg, *, evaluations, table, markdown, params: dict) -> None:
-    methods = ["dirs", "dirs+repair", "dirs-last", "ac", "ddpg", "maddpg", "pso", "pso-seeded", "de", "de-seeded",
-               "levy", "levy-greedy", "greedy", "remote", "optimum"]
-    with stage_run("make_table5", cfg) as run:
-        t = rep.cost_table(evaluations, _variants(params), methods, table, markdown, cfg.experiment.title)
+def make_cost_table(cfg, *, evaluations, table, markdown, params: dict) -> None:
+    """Table V (report ``cost``): training time, decision time, time, energy, NRR per method."""
+    with stage_run("make_cost_table", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
+        t = rep.cost_table(evaluations, dict(params["variants"]), _rows(cfg), table, markdown, cfg.experiment.title,
+                           labels=dict(params["labels"]))
         run.log_artifact(markdown)
         log.info("\n%s", t.to_string(index=False))
 
 
-def plot_fig6(cfg, *, evaluations, figure, data, params: dict) -> None:
-    with stage_run("plot_fig6", cfg) as run:
-        rep.fig6(evaluations, _variants(params), ["dirs", "greedy", "optimum"], figure, data)
+def plot_time_energy(cfg, *, evaluations, figure, pdf, data, params: dict) -> None:
+    """Fig. 6 (report ``time_energy``): total time and energy per variant, grouped bars per row."""
+    with stage_run("plot_time_energy", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
+        rep.fig6(evaluations, dict(params["variants"]), _rows(cfg), figure, data, labels=dict(params["labels"]),
+                 pdf=pdf)
         run.log_artifact(figure)
 
 
-def plot_fig7(cfg, *, evaluations, figure, data, params: dict) -> None:
-    with stage_run("plot_fig7", cfg) as run:
-        rep.fig7(evaluations, _variants(params), dict(params["sizes"]),
-                 ["dirs", "maddpg", "remote", "random", "local", "greedy", "optimum"], figure, data)
+def plot_objective_vs_n(cfg, *, evaluations, figure, pdf, data, params: dict) -> None:
+    """Fig. 7 (report ``objective_vs_n``): mean objective against N, one line per row."""
+    with stage_run("plot_objective_vs_n", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
+        rep.fig7(evaluations, dict(params["variants"]), {k: int(v[0]) for k, v in dict(params["sizes"]).items()},
+                 _rows(cfg), figure, data, labels=dict(params["labels"]), pdf=pdf)
         run.log_artifact(figure)
 
 
 def make_ablation(cfg, *, evaluations, table, markdown) -> None:
-    """Allocation ablation (ours): mean ± 95% CI over seeds of every ``allocation.csv``."""
-    with stage_run("make_ablation", cfg) as run:
+    """Allocation ablation (report ``allocation``): mean ± 95% CI over seeds of every ``allocation.csv``."""
+    with stage_run("make_ablation", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
         t = rep.allocation_table(evaluations, table, markdown, cfg.experiment.title)
         run.log_artifact(markdown)
         log.info("\n%s", t.to_string(index=False))
 
 
-def plot_scale(cfg, *, evaluations, figure, data, table, markdown, params: dict) -> None:
-    """Scale study (ours): decision / training cost and NRR vs N and M, with power-law fits."""
-    with stage_run("plot_scale", cfg) as run:
+def plot_scale(cfg, *, evaluations, figure, pdf, data, table, markdown, params: dict) -> None:
+    """Scale study (report ``scale``): decision / training cost and NRR vs N and M, power-law fits."""
+    with stage_run("plot_scale", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
         sizes = {inst: tuple(nm) for inst, nm in dict(params["sizes"]).items()}
-        d = rep.scale_study(evaluations, sizes, figure, data, table, markdown, cfg.experiment.title)
+        d = rep.scale_study(evaluations, sizes, figure, data, table, markdown, cfg.experiment.title, pdf=pdf)
         run.log_artifact(figure)
         run.log_artifact(markdown)
         log.info("\n%s", d.to_string(index=False))
@@ -78,15 +84,37 @@ def _workflow_only(name: str):
         from dirs.system.params import ParameterError
 
         raise ParameterError(
-            f"{name} aggregates every instance and seed of its experiment; build it with "
-            f"`snakemake --cores 8 {name.split('_')[-1]}`"
+            f"{name} aggregates every instance and seed of an experiment; build it with "
+            f"`snakemake --cores 8 {cfg.experiment.id if cfg.experiment.id != 'none' else '<experiment id>'}`"
         )
 
     return paths
 
 
+def _table_paths(cfg) -> dict:
+    e = str(cfg.experiment.id)
+    return {"table": experiment_path(cfg, "table", e), "markdown": experiment_path(cfg, "table_md", e)}
+
+
+def _figure_paths(cfg) -> dict:
+    e = str(cfg.experiment.id)
+    return {"figure": experiment_path(cfg, "figure", e), "pdf": experiment_path(cfg, "figure_pdf", e),
+            "data": experiment_path(cfg, "figure_data", e)}
+
+
+_READS = ("experiment",)
 # These stages need the whole experiment's evaluations: run alone they point to Snakemake.
-STAGES = {name: (fn, _workflow_only(name)) for name, fn in {
-    "make_table3": make_table3, "make_table4": make_table4, "make_table5": make_table5,
-    "plot_fig6": plot_fig6, "plot_fig7": plot_fig7, "make_ablation": make_ablation,
-    "plot_scale": plot_scale}.items()}
+STAGES = {name: Stage(fn, _workflow_only(name), reads=_READS, per_instance=False) for name, fn in {
+    "make_quality_table": make_quality_table, "make_cost_table": make_cost_table,
+    "plot_time_energy": plot_time_energy, "plot_objective_vs_n": plot_objective_vs_n,
+    "make_ablation": make_ablation, "plot_scale": plot_scale}.items()}
+
+#: Output names of each report kind (the rule's named outputs; paths from dirs.paths).
+OUTPUTS = {
+    "quality": ("make_quality_table", ("table", "table_md")),
+    "cost": ("make_cost_table", ("table", "table_md")),
+    "time_energy": ("plot_time_energy", ("figure", "figure_pdf", "figure_data")),
+    "objective_vs_n": ("plot_objective_vs_n", ("figure", "figure_pdf", "figure_data")),
+    "allocation": ("make_ablation", ("table", "table_md")),
+    "scale": ("plot_scale", ("figure", "figure_pdf", "figure_data", "table", "table_md")),
+}

@@ -25,14 +25,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dirs.common import atomic_path, save_npz_atomic, write_csv_atomic
+from dirs import io
+from dirs.common import atomic_path, write_csv_atomic
 from dirs.config import flatten
 from dirs.evaluation import COLUMNS, measure
 from dirs.learn.agents import InputScaler, Policy, StackedAgents
 from dirs.learn.training import Trainer, TrainSettings, accuracy, set_determinism
-from dirs.paths import evaluation_dir, instance_dir, scenario_files
+from dirs.paths import evaluation_file, instance_path, model_dir, optimum_file, scenario_files
 from dirs.solvers.costs import CostTables, cost_tables
-from dirs.solvers.oracle import solve_exact_tables
+from dirs.solvers.reference import reference_decisions
+from dirs.stages import RUNTIME_KEYS, Stage
 from dirs.system import Scenario, evaluate
 from dirs.system.params import ParameterError
 from dirs.tracking import stage_run
@@ -42,28 +44,15 @@ log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ helpers
 def variant_of(cfg, params: dict | None) -> tuple[str, Any]:
-    name = str((params or {}).get("variant") or cfg.dirs.variant)
+    name = str((params or {}).get("variant", ""))
     if name not in cfg.dirs.variants:
         raise ParameterError(f"dirs.variant: unknown variant {name!r}; defined: {sorted(cfg.dirs.variants)}")
     return name, cfg.dirs.variants[name]
 
 
-def refine_settings(cfg) -> dict[str, float]:
-    """P, G_max, β, th of the online refinement (``search.online``; paper: 5, 10, 1.5, 0.4)."""
-    src = cfg.search.online
-    return {"population": int(src.population), "iterations": int(src.iterations),
-            "beta": float(src.beta), "th": float(src.th)}
-
-
 def settings(cfg, variant) -> TrainSettings:
-    d = cfg.dirs
-    return TrainSettings(
-        hidden=None if d.hidden is None else list(d.hidden), lr=d.lr, capacity=d.capacity, batch=d.batch,
-        pretrain_steps=d.pretrain_steps, lambda1=d.lambda1, lambda2=d.lambda2, eps_agent=d.eps_agent,
-        eps_demo=d.eps_demo, alpha=d.alpha, refine_every=d.refine_every, steps_per_refine=d.steps_per_refine,
-        exploration=str(variant.exploration), refine_repair=bool(variant.refine_repair), epsilon=d.epsilon,
-        validate_every=d.validate_every, pretrain_validate_every=d.pretrain_validate_every,
-        reward_window=d.reward_window, **refine_settings(cfg))
+    """The run's :class:`TrainSettings`, built from the configuration schema."""
+    return TrainSettings.from_config(cfg.dirs, variant, cfg.search.online)
 
 
 def split_train(cfg, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,10 +64,10 @@ def split_train(cfg, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def validation_set(cfg, sc: Scenario, train: np.ndarray) -> tuple[np.ndarray, CostTables, np.ndarray]:
-    """(gains, cost tables, optimal objectives) of the fixed validation samples."""
+    """(gains, cost tables, reference objectives) of the fixed validation samples."""
     val = split_train(cfg, train)[1]
     tables = cost_tables(val, sc.params)
-    return val, tables, tables.objective(solve_exact_tables(tables))
+    return val, tables, tables.objective(reference_decisions(tables))
 
 
 def make_trainer(cfg, variant_name: str, variant, sc: Scenario, train: np.ndarray) -> Trainer:
@@ -92,22 +81,23 @@ def make_trainer(cfg, variant_name: str, variant, sc: Scenario, train: np.ndarra
 
 
 def load_demos(cfg, variant, sc: Scenario, train: np.ndarray, demos: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``dirs.num_demos`` demonstrations: the demos file (Lévy) or the exact optimum."""
+    """The first ``dirs.num_demos`` demonstrations: the demos file (Lévy) or the reference optimum."""
     k = int(cfg.dirs.num_demos)
     if str(variant.demonstrator) == "oracle":
         g = split_train(cfg, train)[0][:k]
-        return g, solve_exact_tables(cost_tables(g, sc.params))
+        return g, reference_decisions(cost_tables(g, sc.params))
     if demos is None:
         raise ParameterError("demos: the levy demonstrator needs the generate_demos output (demos.npz)")
-    with np.load(demos) as z:
-        g, a = z["gains"], z["decisions"]
+    g, a = io.load_demos(demos, sc.num_iotds, sc.num_servers)
     if len(g) < k:
         log.warning("demos file %s has %d demonstrations, fewer than dirs.num_demos=%d: using all", demos, len(g), k)
     return g[:k], a[:k]
 
 
 def _fingerprint(cfg, variant_name: str, *files) -> str:
-    h = hashlib.sha256(json.dumps(flatten(cfg), sort_keys=True, default=str).encode())
+    runtime = tuple(RUNTIME_KEYS)
+    flat = {k: v for k, v in flatten(cfg).items() if not k.startswith(runtime)}
+    h = hashlib.sha256(json.dumps(flat, sort_keys=True, default=str).encode())
     h.update(variant_name.encode())
     for f in files:
         if f is not None and Path(f).is_file():
@@ -125,7 +115,7 @@ def _load_state(path: Path) -> dict:
 
 
 def checkpoint_path(cfg, variant_name: str) -> Path:
-    return instance_dir(cfg.paths.results_dir, "checkpoints", cfg.scenario.name, cfg.seed) / variant_name / "online.pt"
+    return instance_path(cfg, "checkpoint", name=variant_name)
 
 
 # ------------------------------------------------------------------ stages
@@ -136,8 +126,8 @@ def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, 
     if not variant.imitation:
         raise ParameterError(f"dirs.variants.{name}.imitation: variant {name!r} has no imitation pre-training")
     with stage_run("pretrain_agents", cfg, tags={"dirs.variant": name}) as run:
-        sc = Scenario.load(scenario)
-        train = sc.load_channels(channels, "train")
+        sc = io.load_scenario(scenario)
+        train = io.load_channels(channels, "train", sc)
         trainer = make_trainer(cfg, name, variant, sc, train)
         g, a = load_demos(cfg, variant, sc, train, demos)
         t0 = time.perf_counter()
@@ -172,8 +162,8 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
     if variant.imitation and pretrained is None:
         raise ParameterError(f"pretrained: variant {name!r} uses imitation and needs pretrained.pt")
     with stage_run("train_agents", cfg, tags={"dirs.variant": name}) as run:
-        sc = Scenario.load(scenario)
-        train = sc.load_channels(channels, "train")
+        sc = io.load_scenario(scenario)
+        train = io.load_channels(channels, "train", sc)
         slots, val = split_train(cfg, train)
         trainer = make_trainer(cfg, name, variant, sc, train)
         if variant.imitation:
@@ -241,15 +231,14 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, last=Non
     """The trained policy, with and without repair, on the test samples; also the final weights
     (``<variant>-last``, when the policy is a selected snapshot) and the weights after imitation only."""
     from dirs.learn import load_policy
-    from dirs.stages.heuristics import load_optimum
+    from dirs.stages.evaluate import load_instance, load_reference
 
     name, _ = variant_of(cfg, params)
     pretrained = pretrained or None
     with stage_run("evaluate_policy", cfg, tags={"dirs.variant": name}) as run:
         torch.set_num_threads(1)  # batch-1 latency: one thread avoids thread start-up costs
-        sc = Scenario.load(scenario)
-        gains = sc.load_channels(channels, "test")
-        opt = load_optimum(optimum, len(gains))
+        sc, gains = load_instance(scenario, channels)
+        opt = load_reference(optimum, scenario, channels, len(gains), sc)["objective"]
         pol = load_policy(Path(policy).parent)
         train_s = float(pol.meta.get("train_s", float("nan")))
         k = int(cfg.evaluation.timing_samples)
@@ -290,7 +279,7 @@ def decide_eval_ms(decide, gains: np.ndarray, params, timing_samples: int) -> fl
     return float(np.median(times)) if times else float("nan")
 
 
-def imitation_table(cfg, *, scenario, channels, demos, table) -> None:
+def imitation_table(cfg, *, scenario, channels, demos, table, params=None) -> None:
     """Table II: imitation accuracy (train / held-out) vs demo count × loss {L1, L_D} (T_D steps each).
 
     Training demonstrations: the first K of the demos file; held-out: ``dirs.table2_holdout`` further
@@ -298,11 +287,11 @@ def imitation_table(cfg, *, scenario, channels, demos, table) -> None:
     """
     from dirs.stages.search import demonstrate
 
-    with stage_run("imitation_table", cfg) as run:
-        sc = Scenario.load(scenario)
-        train = sc.load_channels(channels, "train")
-        with np.load(demos) as z:
-            g, a = z["gains"], z["decisions"]
+    name, variant = variant_of(cfg, params)
+    with stage_run("imitation_table", cfg, tags={"dirs.variant": name}) as run:
+        sc = io.load_scenario(scenario)
+        train = io.load_channels(channels, "train", sc)
+        g, a = io.load_demos(demos, sc.num_iotds, sc.num_servers)
         counts = [int(c) for c in cfg.dirs.table2_demo_counts]
         if max(counts) > len(g):
             raise ParameterError(f"dirs.table2_demo_counts: {max(counts)} exceeds the {len(g)} demonstrations of {demos}")
@@ -314,8 +303,7 @@ def imitation_table(cfg, *, scenario, channels, demos, table) -> None:
         rows = []
         for count in counts:
             for loss in ("L1", "LD"):
-                variant = cfg.dirs.variants["dirs"]
-                trainer = make_trainer(cfg, "dirs", variant, sc, train)
+                trainer = make_trainer(cfg, name, variant, sc, train)
                 t0 = time.perf_counter()
                 hist = trainer.pretrain(g[:count], a[:count], loss=loss)
                 row = {"demos": count, "loss": loss, "steps": len(hist),
@@ -332,40 +320,42 @@ def imitation_table(cfg, *, scenario, channels, demos, table) -> None:
 
 
 # ------------------------------------------------------------------ default paths (python -m dirs)
-def model_dir(cfg, variant: str | None = None) -> Path:
-    return instance_dir(cfg.paths.results_dir, "models", cfg.scenario.name, cfg.seed) / (variant or cfg.dirs.variant)
-
-
-def _demos_path(cfg) -> Path:
-    return instance_dir(cfg.paths.data_dir, "demos", cfg.scenario.name, cfg.seed) / "demos.npz"
+def _model(cfg) -> Path:
+    return model_dir(cfg, str(cfg.dirs.variant))
 
 
 def _pretrain_paths(cfg):
-    d = model_dir(cfg)
-    return {**scenario_files(cfg), "demos": _demos_path(cfg), "pretrained": d / "pretrained.pt",
+    d = _model(cfg)
+    return {**scenario_files(cfg), "demos": instance_path(cfg, "demos"), "pretrained": d / "pretrained.pt",
             "losses": d / "pretrain_loss.csv"}
 
 
 def _train_paths(cfg):
-    d = model_dir(cfg)
+    d = _model(cfg)
     v = cfg.dirs.variants[cfg.dirs.variant]
     return {**scenario_files(cfg), "pretrained": d / "pretrained.pt" if v.imitation else None,
             "policy": d / "policy.pt", "curve": d / "training.csv", "last": d / "last.pt"}
 
 
 def _eval_paths(cfg):
-    d = model_dir(cfg)
+    d = _model(cfg)
     v = cfg.dirs.variants[cfg.dirs.variant]
-    return {**scenario_files(cfg), "optimum": evaluation_dir(cfg) / "optimum.npz", "policy": d / "policy.pt",
-            "last": d / "last.pt",
+    return {**scenario_files(cfg), "optimum": optimum_file(cfg), "policy": d / "policy.pt", "last": d / "last.pt",
             "pretrained": d / "pretrained.pt" if v.imitation else None,
-            "table": evaluation_dir(cfg) / f"policy_{cfg.dirs.variant}.csv"}
+            "table": evaluation_file(cfg, f"policy_{cfg.dirs.variant}.csv")}
 
+
+#: What training reads: the DIRS settings of its own variant (not the other variants' definitions,
+#: nor Table II's settings) and the online Lévy refinement.
+_TRAIN_READS = ("dirs", "!dirs.variants", "!dirs.variant", "!dirs.table2_demo_counts", "!dirs.table2_holdout",
+                "dirs.variants.{variant}", "search.online")
 
 STAGES = {
-    "pretrain_agents": (pretrain_agents, _pretrain_paths),
-    "train_agents": (train_agents, _train_paths),
-    "evaluate_policy": (evaluate_policy, _eval_paths),
-    "imitation_table": (imitation_table, lambda cfg: {**scenario_files(cfg), "demos": _demos_path(cfg),
-                                                       "table": evaluation_dir(cfg) / "imitation.csv"}),
+    "pretrain_agents": Stage(pretrain_agents, _pretrain_paths, reads=_TRAIN_READS),
+    "train_agents": Stage(train_agents, _train_paths, reads=_TRAIN_READS),
+    "evaluate_policy": Stage(evaluate_policy, _eval_paths,
+                             reads=("dirs.variants.{variant}", "evaluation.timing_samples")),
+    "imitation_table": Stage(imitation_table, lambda cfg: {**scenario_files(cfg), "demos": instance_path(cfg, "demos"),
+                                                           "table": evaluation_file(cfg, "imitation.csv")},
+                             reads=("dirs", "!dirs.variants", "!dirs.variant", "dirs.variants.{variant}", "search")),
 }

@@ -1,13 +1,21 @@
-"""Stage: Table II, Fig. 3 and Fig. 5 from the learner's per-seed outputs (paper §V-B/C, medium)."""
+"""Stages: Table II, Fig. 3 and Fig. 5 from the learner's per-seed outputs (paper §V-B/C).
+
+* ``make_imitation_table`` (report ``imitation``, Table II): every seed's ``imitation.csv`` → mean ±
+  95% CI over seeds, CSV and Markdown beside the paper's values;
+* ``plot_pretrain_loss`` (report ``pretrain_loss``, Fig. 3): the pre-training loss of agents 1 and 2 of
+  the experiment's DIRS variant;
+* ``plot_training_reward`` (report ``training_reward``, Fig. 5): the average reward during online
+  training of every DIRS variant the experiment lists.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from dirs.common import write_csv_atomic, write_text_atomic
+from dirs.stages import Stage
 from dirs.tracking import stage_run
 
 
@@ -15,42 +23,61 @@ def _as_list(x) -> list:
     return [x] if isinstance(x, (str, Path)) else list(x)
 
 
-def learning_report(cfg, *, table2, pretrain_losses, curves, table2_out, fig3_csv, fig5_csv, fig3_png, fig5_png,
-                    table2_md=None) -> None:
-    """Aggregate Table II over seeds (CSV + Markdown beside the paper's values) and draw Fig. 3
-    (agents' pre-training loss) and Fig. 5 (average reward during online training)."""
-    from dirs.report.learning import fig3_frame, fig5_frame, plot_fig3, plot_fig5, table2_frame, table2_markdown
+def make_imitation_table(cfg, *, evaluations, table, markdown) -> None:
+    """Table II over seeds (CSV + Markdown beside the paper's values)."""
+    from dirs.report.learning import table2_frame, table2_markdown
 
-    with stage_run("learning_report", cfg) as run:
-        t2 = table2_frame([pd.read_csv(p) for p in _as_list(table2)])
-        write_csv_atomic(table2_out, t2)
-        if table2_md:
-            write_text_atomic(table2_md, table2_markdown(t2))
-        f3 = fig3_frame({str(p): pd.read_csv(p) for p in _as_list(pretrain_losses)})
-        write_csv_atomic(fig3_csv, f3)
-        plot_fig3(f3, fig3_png)
+    with stage_run("make_imitation_table", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
+        t2 = table2_frame([pd.read_csv(p) for p in _as_list(evaluations)])
+        write_csv_atomic(table, t2)
+        write_text_atomic(markdown, table2_markdown(t2))
+        run.log_artifact(markdown)
+
+
+def plot_pretrain_loss(cfg, *, losses, figure, pdf, data) -> None:
+    """Fig. 3: agents' pre-training loss against the iteration, mean over seeds."""
+    from dirs.report.learning import fig3_frame, plot_fig3
+
+    with stage_run("plot_pretrain_loss", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
+        f3 = fig3_frame({str(p): pd.read_csv(p) for p in _as_list(losses)})
+        write_csv_atomic(data, f3)
+        plot_fig3(f3, figure, pdf)
+        run.log_artifact(figure)
+
+
+def plot_training_reward(cfg, *, curves, figure, pdf, data, params: dict) -> None:
+    """Fig. 5: average reward during online training of each variant, mean and 95% band over seeds."""
+    from dirs.report.learning import fig5_frame, plot_fig5
+
+    with stage_run("plot_training_reward", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
         f5 = fig5_frame({str(p): pd.read_csv(p) for p in _as_list(curves)})
-        write_csv_atomic(fig5_csv, f5)
-        plot_fig5(f5, fig5_png)
-        for p in (table2_out, table2_md, fig3_csv, fig5_csv, fig3_png, fig5_png):
-            if p:
-                run.log_artifact(p)
+        write_csv_atomic(data, f5)
+        plot_fig5(f5, figure, pdf, labels=dict(params["labels"]))
+        run.log_artifact(figure)
 
 
-def report_paths(cfg) -> dict[str, Any]:
-    """Inputs (every seed of the profile, figure scenario) and outputs of :func:`learning_report`."""
-    res, sc = Path(cfg.paths.results_dir), str(cfg.dirs.figure_scenario)
-    seeds = [int(s) for s in cfg.profile.seeds]
-    models = lambda v, f: [res / "models" / sc / f"seed{k}" / v / f for k in seeds]  # noqa: E731
-    return {
-        "table2": [res / "evaluations" / sc / f"seed{k}" / "imitation.csv" for k in seeds],
-        "pretrain_losses": models("dirs", "pretrain_loss.csv"),
-        "curves": [p for v in ("ensemble-egreedy", "ensemble-levy", "dirs") for p in models(v, "training.csv")],
-        "table2_out": res / "tables" / "table2.csv", "table2_md": res / "tables" / "table2.md",
-        "fig3_csv": res / "tables" / "fig3.csv",
-        "fig5_csv": res / "tables" / "fig5.csv", "fig3_png": res / "figures" / "fig3.png",
-        "fig5_png": res / "figures" / "fig5.png",
-    }
+def _workflow_only(name: str):
+    def paths(cfg):
+        from dirs.system.params import ParameterError
+
+        raise ParameterError(f"{name} aggregates every seed of an experiment; build it with "
+                             f"`snakemake --cores 8 {cfg.experiment.id}`")
+
+    return paths
 
 
-STAGES = {"learning_report": (learning_report, report_paths)}
+STAGES = {
+    "make_imitation_table": Stage(make_imitation_table, _workflow_only("make_imitation_table"),
+                                  reads=("experiment",), per_instance=False),
+    "plot_pretrain_loss": Stage(plot_pretrain_loss, _workflow_only("plot_pretrain_loss"),
+                                reads=("experiment",), per_instance=False),
+    "plot_training_reward": Stage(plot_training_reward, _workflow_only("plot_training_reward"),
+                                  reads=("experiment",), per_instance=False),
+}
+
+#: Output names of each report kind (the rule's named outputs; paths from dirs.paths).
+OUTPUTS = {
+    "imitation": ("make_imitation_table", ("table", "table_md")),
+    "pretrain_loss": ("plot_pretrain_loss", ("figure", "figure_pdf", "figure_data")),
+    "training_reward": ("plot_training_reward", ("figure", "figure_pdf", "figure_data")),
+}

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dirs.common import save_npz_atomic, write_csv_atomic
-from dirs.paths import instance_dir, scenario_files
+from dirs import io
+from dirs.common import write_csv_atomic
+from dirs.paths import experiment_path, instance_path, scenario_files
 from dirs.solvers.costs import CostTables, cost_tables
-from dirs.solvers.levy import levy_flight, start_decisions
-from dirs.solvers.oracle import solve_exact_tables
-from dirs.system import Scenario
+from dirs.solvers.levy import levy_flight, levy_kwargs, start_decisions
+from dirs.solvers.reference import reference_decisions
+from dirs.stages import Stage
 from dirs.system.params import ParameterError
 from dirs.tracking import stage_run
 
@@ -42,7 +43,7 @@ def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, n
     se = cfg.search
     tables = cost_tables(gains, params)
     if str(getattr(se.demonstrator, "value", se.demonstrator)) == "oracle":
-        decisions = solve_exact_tables(tables)
+        decisions = reference_decisions(tables)
         return decisions, tables.objective(decisions)
     rng = np.random.default_rng([int(cfg.seed), 0xDE305])
     start = start_decisions(se.start, gains, params, tables, rng)
@@ -50,10 +51,8 @@ def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, n
     decisions = np.empty(gains.shape[:2], dtype=np.int64)
     for step, lo in enumerate(range(0, len(gains), CHUNK)):
         hi = min(lo + CHUNK, len(gains))
-        res = levy_flight(gains[lo:hi], params, start[lo:hi], population=d.population, iterations=d.iterations,
-                          beta=d.beta, th=d.th, variant=str(getattr(d.variant, "value", d.variant)),
-                          allocation=str(getattr(d.allocation, "value", d.allocation)), rng=rng,
-                          tables=_slice(tables, lo, hi))
+        res = levy_flight(gains[lo:hi], params, start[lo:hi], rng=rng, tables=_slice(tables, lo, hi),
+                          **levy_kwargs(d))
         decisions[lo:hi] = res.decisions
         if run is not None:
             run.log_metrics({"levy_objective_mean": float(res.objective.mean()), "samples_done": hi}, step=step)
@@ -64,9 +63,9 @@ def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, n
 def generate_demos(cfg, *, scenario: str | Path, channels: str | Path, demos: str | Path) -> None:
     """Demonstrations (gains, decisions, nrr) → ``demos.npz`` (see module docstring)."""
     with stage_run("generate_demos", cfg) as run:
-        sc = Scenario.load(scenario)
+        sc = io.load_scenario(scenario)
         k = int(cfg.search.num_demos)
-        train = sc.load_channels(channels, "train")
+        train = io.load_channels(channels, "train", sc)
         if k > len(train):
             raise ParameterError(
                 f"search.num_demos: {k} demonstrations need as many training channel samples, but "
@@ -76,11 +75,12 @@ def generate_demos(cfg, *, scenario: str | Path, channels: str | Path, demos: st
         t0 = time.perf_counter()
         decisions, objective = demonstrate(cfg, gains, sc.params, run)
         elapsed = time.perf_counter() - t0
-        optimum = solve_exact_tables(cost_tables(gains, sc.params))
-        opt_obj = cost_tables(gains, sc.params).objective(optimum)
+        tables = cost_tables(gains, sc.params)
+        optimum = reference_decisions(tables)
+        opt_obj = tables.objective(optimum)
         nrr = opt_obj / objective
-        save_npz_atomic(demos, gains=gains, decisions=decisions, nrr=nrr, objective=objective,
-                        optimum_objective=opt_obj)
+        io.write_npz_with_provenance(demos, io.provenance(scenario=scenario, channels=channels), gains=gains,
+                                     decisions=decisions, nrr=nrr, objective=objective, optimum_objective=opt_obj)
         agree = float((decisions == optimum).mean())
         run.log_metrics({"nrr_mean": float(nrr.mean()), "nrr_min": float(nrr.min()),
                          "label_agreement_with_optimum": agree, "seconds": elapsed,
@@ -90,7 +90,7 @@ def generate_demos(cfg, *, scenario: str | Path, channels: str | Path, demos: st
                  getattr(cfg.search.demonstrator, "value", cfg.search.demonstrator), nrr.mean(), nrr.min(), 100 * agree, 1e3 * elapsed / max(len(gains), 1))
 
 
-def fig4_histories(cfg, gains: np.ndarray, params) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def fig4_histories(cfg, gains: np.ndarray, params, variants=("classic", "proposed")) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-iteration best objective ``(G_max + 1, T)`` of the classic and the proposed Lévy flight
     from the same initial population, and the exact optimum ``(T,)``."""
     se = cfg.search
@@ -98,19 +98,18 @@ def fig4_histories(cfg, gains: np.ndarray, params) -> tuple[dict[str, np.ndarray
     tables = cost_tables(gains, params)
     start = start_decisions(se.fig4_start, gains, params, tables, np.random.default_rng([int(cfg.seed), 0xF16]))
     out = {}
-    for variant in ("classic", "proposed"):
-        res = levy_flight(gains, params, start, population=f.population, iterations=f.iterations, beta=f.beta,
-                          th=f.th, variant=variant, rng=np.random.default_rng([int(cfg.seed), 0xF164]),
-                          allocation=str(getattr(f.allocation, "value", f.allocation)), tables=tables)
+    for variant in variants:
+        kw = {**levy_kwargs(f), "variant": variant}
+        res = levy_flight(gains, params, start, rng=np.random.default_rng([int(cfg.seed), 0xF164]), tables=tables, **kw)
         out[variant] = res.history
-    return out, tables.objective(solve_exact_tables(tables))
+    return out, tables.objective(reference_decisions(tables))
 
 
 def _as_list(x):
     return [x] if isinstance(x, (str, Path)) else list(x)
 
 
-def plot_fig4(cfg, *, scenario, channels, figure: str | Path, data: str | Path) -> None:
+def plot_fig4(cfg, *, scenario, channels, figure: str | Path, data: str | Path, pdf: str | Path | None = None) -> None:
     """Fig. 4 → ``figure`` (PNG; the PDF beside it) and its data CSV ``data``.
 
     ``scenario``/``channels``: one instance or a list (e.g. every seed of medium); the first
@@ -118,22 +117,23 @@ def plot_fig4(cfg, *, scenario, channels, figure: str | Path, data: str | Path) 
     """
     from dirs.report.figures import fig4_data, plot_fig4 as draw
 
-    with stage_run("plot_fig4", cfg) as run:
-        hists: dict[str, list] = {"classic": [], "proposed": []}
+    variants = [str(v) for v in cfg.experiment.methods]
+    with stage_run("plot_levy_fitness", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
+        hists: dict[str, list] = {v: [] for v in variants}
         optima = []
         for i, (s_path, c_path) in enumerate(zip(_as_list(scenario), _as_list(channels))):
-            sc = Scenario.load(s_path)
-            gains = sc.load_channels(c_path, "train")[: int(cfg.search.fig4_samples)]
+            sc = io.load_scenario(s_path)
+            gains = io.load_channels(c_path, "train", sc)[: int(cfg.search.fig4_samples)]
             sub = cfg.copy()
             sub.seed = int(cfg.seed) + i  # distinct search streams per instance
-            h, opt = fig4_histories(sub, gains, sc.params)
+            h, opt = fig4_histories(sub, gains, sc.params, variants)
             for k in hists:
                 hists[k].append(h[k])
             optima.append(opt)
         frame = fig4_data({k: np.concatenate(v, axis=1) for k, v in hists.items()}, np.concatenate(optima))
         write_csv_atomic(data, frame)
         png = Path(figure)
-        draw(frame, png, png.with_suffix(".pdf"))
+        draw(frame, png, Path(pdf) if pdf else png.with_suffix(".pdf"))
         last = frame[frame.iteration == frame.iteration.max()].set_index("variant")
         for variant, row in last.iterrows():
             run.log_metrics({f"{variant}.final_ratio_to_optimum": float(row.ratio_to_optimum),
@@ -144,16 +144,18 @@ def plot_fig4(cfg, *, scenario, channels, figure: str | Path, data: str | Path) 
 
 
 def _demo_paths(cfg):
-    return {**scenario_files(cfg), "demos": instance_dir(cfg.paths.data_dir, "demos", cfg.scenario.name, cfg.seed)
-            / "demos.npz"}
+    return {**scenario_files(cfg), "demos": instance_path(cfg, "demos")}
 
 
 def _fig4_paths(cfg):
-    figs = Path(cfg.paths.results_dir) / "figures"
-    return {**scenario_files(cfg), "figure": figs / "fig4.png", "data": figs / "fig4.csv"}
+    exp = str(cfg.experiment.id) if cfg.experiment.id != "none" else "fig4"
+    return {**scenario_files(cfg), "figure": experiment_path(cfg, "figure", exp),
+            "pdf": experiment_path(cfg, "figure_pdf", exp), "data": experiment_path(cfg, "figure_data", exp)}
 
 
 STAGES = {
-    "generate_demos": (generate_demos, _demo_paths),
-    "plot_fig4": (plot_fig4, _fig4_paths),
+    "generate_demos": Stage(generate_demos, _demo_paths,
+                            reads=("search.num_demos", "search.demo", "search.start", "search.demonstrator")),
+    "plot_levy_fitness": Stage(plot_fig4, _fig4_paths, per_instance=False,
+                       reads=("seed", "experiment", "search.fig4", "search.fig4_samples", "search.fig4_start")),
 }

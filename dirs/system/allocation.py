@@ -138,27 +138,29 @@ def transmission(x, data_bits, bandwidth_hz, power):
 def transmission_cost(gains: np.ndarray, params: SystemParams) -> tuple[np.ndarray, ...]:
     """Cost of transmitting each IoTD's task to each server at the optimal power.
 
-    ``gains``: ``(..., N, M)`` channel gains h_ij.  Returns ``(cost, time, energy, power)``, each
-    of shape ``(..., N, M)``, where cost = φT·time + φE·energy (transmission only; the server's
+    ``gains``: ``(..., N, M)`` channel gains h_ij; per-IoTD fields may be ``(N,)`` or per sample
+    ``(T, N)`` (DESIGN §9; then ``gains`` is ``(T, N, M)``).  Returns ``(cost, time, energy, power)``,
+    each of shape ``(..., N, M)``, where cost = φT·time + φE·energy (transmission only; the server's
     compute cost is the congestion term of :func:`compute_cost`).
     """
     gains = np.asarray(gains, dtype=np.float64)
     x = gains / params.noise_w
-    col = (slice(None), None)  # per-IoTD fields broadcast over the server axis
-    d = _per_iotd(params.data_bits, col)
-    b = _per_iotd(params.bandwidth_hz, col)
-    pmax = _per_iotd(params.max_power_w, col)
+    d = _per_iotd(params.data_bits)  # per-IoTD fields broadcast over the server axis
+    b = _per_iotd(params.bandwidth_hz)
+    pmax = _per_iotd(params.max_power_w)
     p, t, e = optimal_transmission(x, params.phi_t, params.phi_e, d, b, pmax)
     return params.phi_t * t + params.phi_e * e, t, e, p
 
 
-def _per_iotd(value, index):
+def _per_iotd(value):
+    """(N,) → (N, 1) and (T, N) → (T, N, 1): a per-IoTD field against ``(..., N, M)``; scalars as is."""
     arr = np.asarray(value, dtype=np.float64)
-    return arr[index] if arr.ndim == 1 else arr
+    return arr[..., None] if arr.ndim >= 1 else arr
 
 
 def local_cost(params: SystemParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local execution cost, time F/f0 and energy κ f0^ν F/f0 per IoTD (eqs. 6-7); scalars or (N,)."""
+    """Local execution cost, time F/f0 and energy κ f0^ν F/f0 per IoTD (eqs. 6-7); scalars, (N,) or,
+    with per-sample task fields (DESIGN §9), (T, N)."""
     t0 = np.asarray(params.cpu_cycles) / np.asarray(params.local_cpu_hz)
     e0 = np.asarray(params.kappa) * np.asarray(params.local_cpu_hz) ** params.nu * t0
     return params.phi_t * t0 + params.phi_e * e0, t0, e0

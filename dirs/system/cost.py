@@ -68,7 +68,7 @@ def check_decisions(decisions: np.ndarray, num_iotds: int, num_servers: int) -> 
 
 
 def server_loads(decisions: np.ndarray, weights: np.ndarray, num_servers: int) -> np.ndarray:
-    """Σ of ``weights`` (per IoTD, (N,)) over the IoTDs on each option: ``(T, M+1)``; column 0 = local."""
+    """Σ of ``weights`` (per IoTD, (N,) or per sample (T, N)) over the IoTDs on each option: ``(T, M+1)``; column 0 = local."""
     t, n = decisions.shape
     idx = decisions + (num_servers + 1) * np.arange(t)[:, None]
     w = np.broadcast_to(weights, (t, n)).ravel()
@@ -80,6 +80,7 @@ def evaluate(decisions, gains, params: SystemParams, *, return_allocation: bool 
 
     decisions: ``(T, N)`` (or ``(N,)``) ints in 0..M, 0 = local, j = server j.
     gains: ``(T, N, M)`` (or ``(N, M)``) channel gains h_ij.
+    params: per-IoTD fields scalar, ``(N,)`` or per sample ``(T, N)`` (DESIGN §9; T must match).
     """
     g = np.asarray(gains, dtype=np.float64)
     single = g.ndim == 2
@@ -93,7 +94,7 @@ def evaluate(decisions, gains, params: SystemParams, *, return_allocation: bool 
         a = np.broadcast_to(a, (t_, n))
     if a.shape[0] != t_:
         raise ParameterError(f"decisions: {a.shape[0]} samples but gains has {t_}")
-    params.check_sizes(n, m)
+    params.check_sizes(n, m, t_)
 
     off = a > 0
     rows = np.repeat(np.arange(t_), n)  # flat sample index of every (t, i)

@@ -1,8 +1,11 @@
 """System parameters of the MEC model (paper §III, Table I; DESIGN §1).
 
 Every field may be a scalar or an array: per-IoTD fields broadcast over the IoTD axis (shape
-``(N,)``), per-server fields over the server axis (shape ``(M,)``).  Validation happens once, at
-construction, and names the field, the offending value and what is allowed.
+``(N,)``), per-server fields over the server axis (shape ``(M,)``).  A per-IoTD field may also be
+given per channel sample, shape ``(T, N)`` (DESIGN §9, per-slot tasks): it broadcasts like an
+``(N,)`` one against ``(T, N)`` decisions; :meth:`SystemParams.sample` picks one sample's params.
+Validation happens once, at construction, and names the field, the offending value and what is
+allowed.
 """
 
 from __future__ import annotations
@@ -27,12 +30,16 @@ class ParameterError(ValueError):
     """A system parameter is missing, of the wrong shape or outside its allowed range."""
 
 
-def _as_field(name: str, value: Any) -> ArrayLike:
-    arr = np.asarray(value, dtype=np.float64)
+def _as_field(name: str, value: Any, max_ndim: int = 1) -> ArrayLike:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name}: expected a number or an array of numbers, got {value!r}") from None
     if arr.ndim == 0:
         return float(arr)
-    if arr.ndim != 1:
-        raise ParameterError(f"{name}: expected a scalar or a 1-D array, got shape {arr.shape}")
+    if arr.ndim > max_ndim:
+        allowed = "a scalar, an (N,) or a (T, N) array" if max_ndim == 2 else "a scalar or a 1-D array"
+        raise ParameterError(f"{name}: expected {allowed}, got shape {arr.shape}")
     arr = arr.copy()
     arr.setflags(write=False)
     return arr
@@ -79,7 +86,7 @@ class SystemParams:
                 except (TypeError, ValueError):
                     raise ParameterError(f"{f.name}: expected a number, got {value!r}") from None
             else:
-                value = _as_field(f.name, value)
+                value = _as_field(f.name, value, 2 if f.name in PER_IOTD_FIELDS else 1)
             object.__setattr__(self, f.name, value)
             arr = np.asarray(value)
             if not np.all(np.isfinite(arr)):
@@ -100,12 +107,33 @@ class SystemParams:
             )
 
     # ------------------------------------------------------------------ shapes
-    def check_sizes(self, num_iotds: int, num_servers: int) -> None:
-        """Raise if an array field does not match ``num_iotds`` (N) or ``num_servers`` (M)."""
+    @property
+    def num_samples(self) -> int | None:
+        """T when some per-IoTD field is given per sample (shape ``(T, N)``, DESIGN §9), else None."""
         for name in PER_IOTD_FIELDS:
             arr = np.asarray(getattr(self, name))
-            if arr.ndim == 1 and arr.shape[0] != num_iotds:
-                raise ParameterError(f"{name}: per-IoTD array has length {arr.shape[0]}, expected N={num_iotds}")
+            if arr.ndim == 2:
+                return int(arr.shape[0])
+        return None
+
+    def check_sizes(self, num_iotds: int, num_servers: int, num_samples: int | None = None) -> None:
+        """Raise if an array field does not match ``num_iotds`` (N), ``num_servers`` (M) or, for
+        per-sample ``(T, N)`` fields, ``num_samples`` (T; and every such field must agree on T)."""
+        t_seen: tuple[str, int] | None = None
+        for name in PER_IOTD_FIELDS:
+            arr = np.asarray(getattr(self, name))
+            if arr.ndim >= 1 and arr.shape[-1] != num_iotds:
+                raise ParameterError(
+                    f"{name}: per-IoTD array has {arr.shape[-1]} IoTDs (shape {arr.shape}), expected N={num_iotds}")
+            if arr.ndim == 2:
+                if t_seen is not None and arr.shape[0] != t_seen[1]:
+                    raise ParameterError(
+                        f"{name}: per-sample array has {arr.shape[0]} samples but {t_seen[0]} has {t_seen[1]}")
+                t_seen = (name, int(arr.shape[0]))
+                if num_samples is not None and arr.shape[0] != num_samples:
+                    raise ParameterError(
+                        f"{name}: per-sample array has {arr.shape[0]} samples, expected T={num_samples} "
+                        "(one row per channel sample)")
         for name in PER_SERVER_FIELDS:
             arr = np.asarray(getattr(self, name))
             if arr.ndim == 1 and arr.shape[0] != num_servers:
@@ -113,17 +141,39 @@ class SystemParams:
                     f"{name}: per-server array has length {arr.shape[0]}, expected M={num_servers}"
                 )
 
+    def iotd_shape(self, num_iotds: int) -> tuple[int, ...]:
+        """``(T, N)`` when some per-IoTD field is per sample, else ``(N,)``."""
+        t = self.num_samples
+        return (num_iotds,) if t is None else (t, num_iotds)
+
     def per_iotd(self, name: str, num_iotds: int) -> np.ndarray:
-        """Field ``name`` broadcast to shape ``(N,)``."""
-        return np.broadcast_to(np.asarray(getattr(self, name), dtype=np.float64), (num_iotds,))
+        """Field ``name`` broadcast to ``(N,)``, or its ``(T, N)`` array when given per sample."""
+        arr = np.asarray(getattr(self, name), dtype=np.float64)
+        if arr.ndim == 2:
+            if arr.shape[1] != num_iotds:
+                raise ParameterError(f"{name}: per-sample array has shape {arr.shape}, expected (T, {num_iotds})")
+            return arr
+        return np.broadcast_to(arr, (num_iotds,))
 
     def per_server(self, name: str, num_servers: int) -> np.ndarray:
         """Field ``name`` broadcast to shape ``(M,)``."""
         return np.broadcast_to(np.asarray(getattr(self, name), dtype=np.float64), (num_servers,))
 
+    def sample(self, t: int) -> "SystemParams":
+        """The params of channel sample ``t``: every per-sample ``(T, N)`` field replaced by its row t
+        (DESIGN §9).  Params without per-sample fields are returned unchanged."""
+        changes = {}
+        for name in PER_IOTD_FIELDS:
+            v = getattr(self, name)
+            if isinstance(v, np.ndarray) and v.ndim == 2:
+                if not -v.shape[0] <= t < v.shape[0]:
+                    raise ParameterError(f"{name}: sample index {t} out of range for {v.shape[0]} samples")
+                changes[name] = v[t]
+        return self.replace(**changes) if changes else self
+
     @property
     def identical_tasks(self) -> bool:
-        """True when every IoTD has the same CPU demand F (the exact optimum of DESIGN §3 applies)."""
+        """True when every IoTD (of every sample) has the same CPU demand F (DESIGN §3 applies)."""
         f = np.asarray(self.cpu_cycles)
         return bool(f.ndim == 0 or np.all(f == f.flat[0]))
 

@@ -181,42 +181,86 @@ class Scenario:
     def save(self, path: str | Path) -> None:
         write_json_atomic(path, self.to_dict())
 
+    #: Keys every scenario.json must have.
+    REQUIRED_KEYS = ("format_version", "name", "seed", "placement", "area_m", "users", "servers", "params")
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "scenario") -> "Scenario":
+        """A scenario from its :meth:`to_dict` form; every missing key, wrong shape, non-finite
+        position or invalid parameter raises :class:`ParameterError` naming ``source`` and the key."""
+        if not isinstance(data, dict):
+            raise ParameterError(f"{source}: expected a JSON object with keys {list(cls.REQUIRED_KEYS)}, "
+                                 f"got {type(data).__name__}")
         version = data.get("format_version")
         if version != FORMAT_VERSION:
             raise ParameterError(
                 f"{source}: format_version {version!r} is not supported (this code reads version "
                 f"{FORMAT_VERSION}); regenerate the scenario"
             )
-        return cls(
-            users=np.asarray(data["users"]),
-            servers=np.asarray(data["servers"]),
-            params=SystemParams.from_dict(data["params"]),
-            area_m=float(data["area_m"]),
-            name=str(data["name"]),
-            seed=int(data["seed"]),
-            placement=str(data["placement"]),
-            meta=dict(data.get("meta", {})),
-        )
+        missing = [k for k in cls.REQUIRED_KEYS if k not in data]
+        if missing:
+            raise ParameterError(f"{source}: missing required key(s) {missing}; a scenario file needs "
+                                 f"{list(cls.REQUIRED_KEYS)}")
+        arrays = {}
+        for key in ("users", "servers"):
+            try:
+                arr = np.asarray(data[key], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ParameterError(f"{source}: {key}: expected a list of (x, y) pairs in metres, "
+                                     f"got {str(data[key])[:80]}") from None
+            if arr.ndim != 2 or arr.shape[1:] != (2,) or len(arr) < 1:
+                raise ParameterError(f"{source}: {key}: expected shape ({'N' if key == 'users' else 'M'} >= 1, 2), "
+                                     f"got {arr.shape}")
+            if not np.all(np.isfinite(arr)):
+                k = int(np.argwhere(~np.isfinite(arr))[0][0])
+                raise ParameterError(f"{source}: {key}[{k}]: positions must be finite, got {arr[k].tolist()}")
+            arrays[key] = arr
+        if not isinstance(data["params"], dict):
+            raise ParameterError(f"{source}: params: expected an object of system parameters, "
+                                 f"got {type(data['params']).__name__}")
+        try:
+            params = SystemParams.from_dict(data["params"])
+        except (ParameterError, TypeError) as exc:
+            raise ParameterError(f"{source}: params.{exc}") from None
+        try:
+            area = float(data["area_m"])
+            seed = int(data["seed"])
+        except (TypeError, ValueError):
+            raise ParameterError(f"{source}: area_m, seed: expected numbers, got area_m={data['area_m']!r}, "
+                                 f"seed={data['seed']!r}") from None
+        if not (np.isfinite(area) and area > 0):
+            raise ParameterError(f"{source}: area_m: must be finite and > 0, got {area}")
+        if not isinstance(data.get("meta", {}), dict):
+            raise ParameterError(f"{source}: meta: expected an object, got {type(data['meta']).__name__}")
+        try:
+            return cls(users=arrays["users"], servers=arrays["servers"], params=params, area_m=area,
+                       name=str(data["name"]), seed=seed, placement=str(data["placement"]),
+                       meta=dict(data.get("meta", {})))
+        except ParameterError as exc:
+            raise ParameterError(f"{source}: params.{exc}") from None
 
     @classmethod
     def load(cls, path: str | Path) -> "Scenario":
+        """A scenario from ``scenario.json``; a missing file raises FileNotFoundError, anything wrong
+        in it :class:`dirs.io.InputFileError` (a ParameterError) naming the file and the key."""
+        from dirs.io import InputFileError, read_json
+
         path = Path(path)
+        data = read_json(path, what="scenario JSON")
         try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ParameterError(f"{path}: not a valid scenario JSON file ({exc})") from None
-        return cls.from_dict(data, source=str(path))
+            return cls.from_dict(data, source=str(path))
+        except ParameterError as exc:
+            msg = str(exc)
+            raise InputFileError(path, msg[len(str(path)) + 2:] if msg.startswith(f"{path}: ") else msg) from None
 
     def load_channels(self, path: str | Path, split: str = "test") -> np.ndarray:
         """Channel samples ``split`` (``train`` | ``test``) of ``channels.npz``, validated against
-        this scenario's size."""
-        with np.load(path) as data:
-            if split not in data.files:
-                raise ParameterError(f"{path}: has no array {split!r}; found {sorted(data.files)}")
-            gains = data[split]
-        return self.check_channels(gains, f"{path}[{split}]")
+        this scenario's size (shape, T >= 1, finite and > 0); a corrupt archive raises one
+        :class:`dirs.io.InputFileError` naming the file."""
+        from dirs.io import check_gain_array, read_npz
+
+        data = read_npz(path, (split,), what="channels")
+        return check_gain_array(path, f"{split}", data[split], self.num_iotds, self.num_servers)
 
     def check_channels(self, gains: np.ndarray, name: str = "channels") -> np.ndarray:
         """Raise unless ``gains`` is ``(T, N, M)`` for this scenario, finite and positive."""
@@ -228,4 +272,6 @@ class Scenario:
                 f"{name}: shape {g.shape} disagrees with the scenario (expected (T, "
                 f"{self.num_iotds}, {self.num_servers}))"
             )
+        if g.shape[0] < 1:
+            raise ParameterError(f"{name}: has no samples (shape {g.shape}); needs T >= 1")
         return g

@@ -1,64 +1,54 @@
-# Stage 3: DRL baselines (paper §V-D): AC (SB3 A2C), DDPG (SB3 DDPG), MADDPG (PyTorch), trained on
-# the training samples with DIRS's interaction budget, evaluated like the heuristics.
+# DRL baselines (paper §V-D; registered methods of kind `drl`): trained on the training samples with
+# DIRS's interaction budget, evaluated like every other method.
 
-
-wildcard_constraints:
-    algo="ac|ddpg|maddpg",
+ALGO_JOB = f"{INST}/{{algo}}"
 
 
 rule train_baseline:
     input:
-        config=rules.freeze_config.output.config,
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
-        code=code("baselines/__init__.py", "baselines/env.py", "baselines/sb3.py", "baselines/maddpg.py",
-                  "learn/vote.py", "stages/baselines.py"),
+        code=code("train_baseline", "algo"),
     output:
-        model=directory(f"{RESULTS}/models/{{scenario}}/seed{{seed}}/{{algo}}"),
+        model=directory(p("model", name="{algo}")),
     params:
+        config=key("train_baseline", "algo"),
+        stage_module=stage_module("train_baseline"),
         algo="{algo}",
+        method_module=lambda wildcards: METHODS[wildcards.algo].module,
         threads=lambda wildcards, threads: threads,
     threads: 1
     log:
-        f"{RESULTS}/logs/train_baseline/{{scenario}}/seed{{seed}}/{{algo}}.log",
+        log_of("train_baseline", ALGO_JOB),
     benchmark:
-        f"{RESULTS}/benchmarks/train_baseline/{{scenario}}/seed{{seed}}/{{algo}}.tsv"
+        benchmark_of("train_baseline", ALGO_JOB)
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/train_baseline.py"
+        "../scripts/run_stage.py"
 
 
 rule evaluate_baseline:
     input:
-        config=rules.freeze_config.output.config,
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
         optimum=rules.solve_optimum.output.optimum,
         model=rules.train_baseline.output.model,
-        code=code("baselines/__init__.py", "baselines/env.py", "baselines/sb3.py", "baselines/maddpg.py",
-                  "evaluation.py", "stages/baselines.py"),
+        code=code("evaluate_baseline", "algo"),
     output:
-        table=f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/{{algo}}.csv",
+        table=p("evaluation", file="{algo}.csv"),
     params:
+        config=key("evaluate_baseline", "algo"),
+        stage_module=stage_module("evaluate_baseline"),
         algo="{algo}",
+        method_module=lambda wildcards: METHODS[wildcards.algo].module,
         threads=lambda wildcards, threads: threads,
     threads: 1
     log:
-        f"{RESULTS}/logs/evaluate_baseline/{{scenario}}/seed{{seed}}/{{algo}}.log",
+        log_of("evaluate_baseline", ALGO_JOB),
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate_baseline/{{scenario}}/seed{{seed}}/{{algo}}.tsv"
+        benchmark_of("evaluate_baseline", ALGO_JOB)
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/evaluate_baseline.py"
-
-
-rule baselines:
-    input:
-        expand(
-            f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/{{algo}}.csv",
-            scenario=list(BASE.baseline.scenarios),
-            seed=SEEDS,
-            algo=list(BASE.baseline.algorithms),
-        ),
+        "../scripts/run_stage.py"

@@ -1,11 +1,16 @@
-# Shared helpers: compose the Hydra config of the chosen profile once, and name the instances
-# (scenario variants) and seeds every stage is built for.
-from pathlib import Path
-
-import hashlib
+# Shared helpers: compose the profile's configs once; derive the instances, the methods each one
+# runs, every job's rerun key (the config slice its stage reads) and its code inputs (the import
+# closure of its stage module) — nothing here is typed per rule or per method (docs/design.md §7).
 import json
+import os
+import re
 
-from dirs.config import compose, experiment_instances, to_container
+from dirs.codedeps import code_inputs, plugin_files
+from dirs.config import compose, experiment_instances
+from dirs.methods import method_of_row, registry, row_label
+from dirs.paths import path
+from dirs.stages import RUNTIME_ENV, config_slice, runtime
+from dirs.stages import registry as stage_registry
 
 
 PROFILE = str(config.get("profile", "paper"))
@@ -16,113 +21,173 @@ BASE = compose([f"profile={PROFILE}", *EXTRA])
 SEEDS = [int(s) for s in BASE.profile.seeds]
 DATA = BASE.paths.data_dir
 RESULTS = BASE.paths.results_dir
+ROOTS = dict(data=DATA, results=RESULTS)
+# tracking, paths and the profile name reach every job through the environment: never a rerun key
+os.environ[RUNTIME_ENV] = json.dumps(runtime(BASE))
+STAGES = stage_registry()
 
-# instance name -> Hydra overrides: the profile's scenarios, and every variant of every experiment.
-INSTANCES = {name: [f"scenario={name}"] for name in BASE.profile.scenarios}
-# experiment id -> {variant: instance}
+# experiment id -> composed config; experiment id -> {variant: instance}; instance -> overrides
 EXPERIMENTS = {}
+EXPERIMENT_INSTANCES = {}
+INSTANCES = {name: [f"scenario={name}"] for name in BASE.profile.scenarios}
 for _exp in BASE.profile.experiments:
-    _variants = experiment_instances(compose([f"profile={PROFILE}", f"experiment={_exp}", *EXTRA]))
-    EXPERIMENTS[_exp] = {variant: inst for variant, (inst, _) in _variants.items()}
+    _cfg = compose([f"profile={PROFILE}", f"experiment={_exp}", *EXTRA])
+    EXPERIMENTS[_exp] = _cfg
+    _variants = experiment_instances(_cfg)
+    EXPERIMENT_INSTANCES[_exp] = {variant: inst for variant, (inst, _) in _variants.items()}
     for _inst, _overrides in _variants.values():
         INSTANCES.setdefault(_inst, _overrides)
 
+PLUGINS = list(dict.fromkeys([*BASE.plugins, *(p for c in EXPERIMENTS.values() for p in c.plugins)]))
+METHODS = registry(compose([f"profile={PROFILE}", *EXTRA, f"plugins=[{','.join(PLUGINS)}]"]) if PLUGINS else BASE)
+
+
+def by_kind(*kinds):
+    return sorted(n for n, m in METHODS.items() if m.kind in kinds)
 
 
 wildcard_constraints:
     scenario="[A-Za-z0-9_.-]+",
     seed=r"\d+",
+    method="|".join(re.escape(n) for n in by_kind("reference", "heuristic", "search")),
+    algo="|".join(re.escape(n) for n in by_kind("drl")),
+    variant="|".join(re.escape(n) for n in by_kind("dirs")),
+    experiment="|".join(re.escape(e) for e in EXPERIMENTS) or "__none__",
 
 
-def instance_overrides(wildcards):
-    """Hydra overrides that define one (instance, seed)."""
-    if wildcards.scenario not in INSTANCES:
-        raise ValueError(
-            f"unknown scenario instance {wildcards.scenario!r}; known: {sorted(INSTANCES)}"
+# --------------------------------------------------------------------------- configs and keys
+_INSTANCE_CFG = {}
+
+
+def instance_cfg(instance, seed):
+    """The composed config of one (instance, seed)."""
+    if instance not in INSTANCES:
+        raise ValueError(f"unknown scenario instance {instance!r}; known: {sorted(INSTANCES)}")
+    if instance not in _INSTANCE_CFG:
+        _INSTANCE_CFG[instance] = compose(
+            [f"profile={PROFILE}", *INSTANCES[instance], f"scenario.name={instance}", *EXTRA]
         )
-    return [
-        f"profile={PROFILE}",
-        *INSTANCES[wildcards.scenario],
-        f"scenario.name={wildcards.scenario}",
-        f"seed={wildcards.seed}",
-        *EXTRA,
-    ]
+    cfg = _INSTANCE_CFG[instance].copy()
+    cfg.seed = int(seed)
+    return cfg
 
 
-_CONFIG_HASHES = {}
+def key(stage, *fields):
+    """Params function: the rerun key of one job of ``stage`` — the config slice the stage reads
+    (its ``reads`` with the job's wildcards ``fields`` filled in), never seeds, paths or tracking."""
+
+    def fn(wildcards):
+        fmt = {f: wildcards[f] for f in fields}
+        return config_slice(instance_cfg(wildcards.scenario, wildcards.seed), STAGES[stage].all_reads(**fmt))
+
+    return fn
 
 
-def _hash_config(overrides):
-    """Short hash of the fully composed config: a job reruns only when *its* config changes."""
-    key = tuple(overrides)
-    if key not in _CONFIG_HASHES:
-        data = json.dumps(to_container(compose(list(overrides))), sort_keys=True, default=str)
-        _CONFIG_HASHES[key] = hashlib.sha256(data.encode()).hexdigest()[:16]
-    return _CONFIG_HASHES[key]
+def experiment_key(stage, exp):
+    return config_slice(EXPERIMENTS[exp], STAGES[stage].all_reads())
 
 
-def instance_config_hash(wildcards):
-    return _hash_config(instance_overrides(wildcards))
+def code(stage, method_field=None):
+    """Input function: the files of dirs/ the stage (and the job's method) import, and plug-in files."""
+
+    def fn(wildcards):
+        modules = [STAGES[stage].module]
+        if method_field is not None:
+            modules.append(METHODS[wildcards[method_field]].module)
+        return code_inputs(*modules) + plugin_files(PLUGINS)
+
+    return fn
 
 
-def experiment_overrides(wildcards):
-    return [f"profile={PROFILE}", f"experiment={wildcards.experiment}", *EXTRA]
+def stage_module(stage):
+    return STAGES[stage].module
 
 
-def experiment_config_hash(wildcards):
-    return _hash_config(experiment_overrides(wildcards))
+def log_of(rule, job):
+    return path("log", results=RESULTS, rule=rule, job=job)
 
 
-def code(*paths):
-    """Library files a stage depends on: Snakemake does not track imported code, so they are
-    declared as inputs and an edit reruns the stage."""
-    return [f"dirs/{p}" for p in paths]
+def benchmark_of(rule, job):
+    return path("benchmark", results=RESULTS, rule=rule, job=job)
 
 
-def per_instance(pattern, instances=None):
-    """``pattern`` expanded over instances (default: all of them) and seeds."""
-    return expand(pattern, scenario=instances or list(INSTANCES), seed=SEEDS)
+INST = "{scenario}/seed{seed}"
 
 
-def experiment_instances_of(exp_id):
-    """The instances (scenario variants) experiment ``exp_id`` is built on, in variant order."""
-    return list(dict.fromkeys(EXPERIMENTS[exp_id].values()))
+def p(kind, **fields):
+    """A path of dirs.paths.LAYOUT for the job's instance and seed (wildcards pass through)."""
+    return path(kind, **ROOTS, **{"instance": "{scenario}", "seed": "{seed}", **fields})
 
 
-# --- experiments (experiments.smk, search_eval.smk)
-def _overrides_value(instance, key, default):
-    for o in INSTANCES.get(instance, []):
-        if o.startswith(f"{key}="):
-            return o.split("=", 1)[1]
-    return default
+# --------------------------------------------------------------------------- what runs where
+ROWS = {}  # instance -> rows (in order) evaluated on it
+EVALUATION_REPORTS = ("quality", "cost", "time_energy", "objective_vs_n", "scale")
 
 
-def variants_of(exp_id):
+def _add_rows(instance, rows):
+    ROWS.setdefault(instance, [])
+    for r in rows:
+        if r not in ROWS[instance]:
+            ROWS[instance].append(r)
+
+
+for _inst in BASE.profile.scenarios:
+    _add_rows(_inst, BASE.profile.methods)
+for _exp, _cfg in EXPERIMENTS.items():
+    if _cfg.experiment.report in EVALUATION_REPORTS + ("imitation", "pretrain_loss", "training_reward"):
+        for _row in _cfg.experiment.methods:  # fails early, naming the experiment and the registered rows
+            try:
+                method_of_row(str(_row), METHODS)
+            except ValueError as _exc:
+                raise ValueError(f"conf/experiment/{_exp}.yaml: methods: {_exc}") from None
+    if _cfg.experiment.report in EVALUATION_REPORTS:
+        for _inst in EXPERIMENT_INSTANCES[_exp].values():
+            _add_rows(_inst, _cfg.experiment.methods)
+
+
+def evaluation_files(rows):
+    """Evaluation CSV names holding ``rows`` (one per method, in order)."""
+    return list(dict.fromkeys(method_of_row(r, METHODS).file for r in rows))
+
+
+def labels(rows):
+    """row -> display label, for the rows that are registered methods (fig4's and the ablation's
+    rows are their stages' own)."""
+    known = {r for m in METHODS.values() for r in m.all_rows()}
+    return {r: row_label(r, METHODS) for r in rows if r in known}
+
+
+def instance_evaluations(instances=None):
+    """Every evaluation CSV of every instance (default: all) and seed."""
+    out = []
+    for inst in instances or list(ROWS):
+        for f in evaluation_files(ROWS.get(inst, [])):
+            out += expand(path("evaluation", **ROOTS, instance=inst, seed="{seed}", file=f), seed=SEEDS)
+    return out
+
+
+def experiment_instances_of(exp):
+    """The instances of experiment ``exp``, in variant order."""
+    return list(dict.fromkeys(EXPERIMENT_INSTANCES[exp].values()))
+
+
+def experiment_evaluations(exp, files=None):
+    """The evaluation CSVs of experiment ``exp``: ``files`` or those of its rows, every instance and seed."""
+    files = files or evaluation_files(EXPERIMENTS[exp].experiment.methods)
+    return [path("evaluation", **ROOTS, instance=inst, seed=s, file=f)
+            for inst in experiment_instances_of(exp) for s in SEEDS for f in files]
+
+
+def variants_of(exp):
     """instance → variant name, for the experiment's table/figure labels."""
-    return {inst: variant for variant, inst in EXPERIMENTS[exp_id].items()}
+    return {inst: variant for variant, inst in EXPERIMENT_INSTANCES[exp].items()}
 
 
-def evaluations_of(exp_id, files):
-    """Every evaluation CSV ``files`` of every instance and seed of experiment ``exp_id``."""
-    return expand(
-        f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/{{file}}",
-        scenario=experiment_instances_of(exp_id),
-        seed=SEEDS,
-        file=files,
-    )
+def sizes_of(exp):
+    """instance → [N, M] of the experiment's instances."""
+    return {inst: [int(instance_cfg(inst, 0).scenario.num_iotds), int(instance_cfg(inst, 0).scenario.num_servers)]
+            for inst in experiment_instances_of(exp)}
 
 
-QUALITY_FILES = ["heuristics.csv", "search.csv", "policy_dirs.csv"]
-BASELINE_FILES = ["ac.csv", "ddpg.csv", "maddpg.csv"]
-XLARGE_N = int(compose(["scenario=xlarge"]).scenario.num_iotds)
-XLARGE_M = int(compose(["scenario=xlarge"]).scenario.num_servers)
-
-
-# Table V compares every search baseline; elsewhere PSO alone is needed (the paper's NRR reference).
-TABLE5_SEARCH = ["pso", "pso-seeded", "de", "de-seeded", "levy", "levy-greedy"]
-
-
-def search_methods(wildcards):
-    if "table5" in EXPERIMENTS and wildcards.scenario in experiment_instances_of("table5"):
-        return TABLE5_SEARCH
-    return ["pso"]
+def experiments_of(*reports):
+    return [e for e, c in EXPERIMENTS.items() if c.experiment.report in reports]

@@ -1,237 +1,334 @@
-# Stage family: the paper's Tables III–V and Figs. 6–7 from the per-seed evaluations of every
-# instance (scenario variant) of each experiment. Table II, Figs. 3–5 come from the learner and
-# search families (learner.smk, fig4.smk).
+# Tables and figures: one rule per report kind; every experiment of the profile
+# (conf/experiment/<id>.yaml: report, base, variants, methods, caption) is one job of the rule of its
+# kind, and its id is also a target (`snakemake --cores 8 table3`). Inputs come from its `methods:`.
+
+OUTPUTS = {
+    "table": path("table", results=RESULTS, experiment="{experiment}"),
+    "table_md": path("table_md", results=RESULTS, experiment="{experiment}"),
+    "figure": path("figure", results=RESULTS, experiment="{experiment}"),
+    "figure_pdf": path("figure_pdf", results=RESULTS, experiment="{experiment}"),
+    "figure_data": path("figure_data", results=RESULTS, experiment="{experiment}"),
+}
+CAPTION = "../report/experiment.rst"
 
 
-rule freeze_experiment:
-    input:
-        code=code("config.py"),
-    output:
-        config=f"{RESULTS}/configs/experiments/{{experiment}}.yaml",
-    params:
-        overrides=experiment_overrides,
-        config_hash=experiment_config_hash,
-    log:
-        f"{RESULTS}/logs/freeze_experiment/{{experiment}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/freeze_experiment/{{experiment}}.tsv"
-    conda:
-        "../envs/dirs.yaml"
-    script:
-        "../scripts/freeze_config.py"
+def only(*reports):
+    return "|".join(re.escape(e) for e in experiments_of(*reports)) or "__none__"
 
 
-rule make_table3:
-    input:
-        config=f"{RESULTS}/configs/experiments/table3.yaml",
-        evaluations=evaluations_of("table3", QUALITY_FILES),
-        code=code("report/experiments.py", "report/tables.py", "report/paper.py", "stages/experiments.py"),
-    output:
-        table=f"{RESULTS}/tables/table3.csv",
-        markdown=report(f"{RESULTS}/tables/table3.md", caption="../report/table3.rst", category="Tables"),
-    params:
-        variants=variants_of("table3"),
-    log:
-        f"{RESULTS}/logs/make_table3.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/make_table3.tsv"
-    conda:
-        "../envs/dirs.yaml"
-    script:
-        "../scripts/make_table3.py"
+def exp_params(stage):
+    """params of an experiment job: its config slice (rerun key), stage module, caption, labels, variants."""
+    return dict(
+        config=lambda wildcards: experiment_key(stage, wildcards.experiment),
+        stage_module=stage_module(stage),
+        caption=lambda wildcards: EXPERIMENTS[wildcards.experiment].experiment.caption,
+        labels=lambda wildcards: labels(EXPERIMENTS[wildcards.experiment].experiment.methods),
+        variants=lambda wildcards: variants_of(wildcards.experiment),
+        sizes=lambda wildcards: sizes_of(wildcards.experiment),
+    )
 
 
-rule make_table4:
-    input:
-        config=f"{RESULTS}/configs/experiments/table4.yaml",
-        evaluations=evaluations_of("table4", QUALITY_FILES),
-        code=code("report/experiments.py", "report/tables.py", "report/paper.py", "stages/experiments.py"),
-    output:
-        table=f"{RESULTS}/tables/table4.csv",
-        markdown=report(f"{RESULTS}/tables/table4.md", caption="../report/table4.rst", category="Tables"),
-    params:
-        variants=variants_of("table4"),
-    log:
-        f"{RESULTS}/logs/make_table4.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/make_table4.tsv"
-    conda:
-        "../envs/dirs.yaml"
-    script:
-        "../scripts/make_table4.py"
+def base_files(kind, exp, **fields):
+    """``kind`` of the experiment's base instance for every seed."""
+    inst = experiment_instances_of(exp)[0]
+    return [path(kind, **ROOTS, instance=inst, seed=s, **fields) for s in SEEDS]
 
 
-rule make_table5:
-    input:
-        config=f"{RESULTS}/configs/experiments/table5.yaml",
-        evaluations=evaluations_of("table5", QUALITY_FILES + BASELINE_FILES),
-        code=code("report/experiments.py", "report/tables.py", "report/paper.py", "stages/experiments.py"),
-    output:
-        table=f"{RESULTS}/tables/table5.csv",
-        markdown=report(f"{RESULTS}/tables/table5.md", caption="../report/table5.rst", category="Tables"),
-    params:
-        variants=variants_of("table5"),
-    log:
-        f"{RESULTS}/logs/make_table5.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/make_table5.tsv"
-    conda:
-        "../envs/dirs.yaml"
-    script:
-        "../scripts/make_table5.py"
+def exp_variants(exp):
+    return [str(m) for m in EXPERIMENTS[exp].experiment.methods]
 
 
-rule plot_fig6:
-    input:
-        config=f"{RESULTS}/configs/experiments/fig6.yaml",
-        evaluations=evaluations_of("fig6", ["heuristics.csv", "policy_dirs.csv"]),
-        code=code("report/experiments.py", "report/figures.py", "stages/experiments.py"),
-    output:
-        figure=report(f"{RESULTS}/figures/fig6.png", caption="../report/fig6.rst", category="Figures"),
-        data=f"{RESULTS}/figures/fig6.csv",
-    params:
-        variants=variants_of("fig6"),
-    log:
-        f"{RESULTS}/logs/plot_fig6.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_fig6.tsv"
-    conda:
-        "../envs/dirs.yaml"
-    script:
-        "../scripts/plot_fig6.py"
-
-
-rule plot_fig7:
-    input:
-        config=f"{RESULTS}/configs/experiments/fig7.yaml",
-        evaluations=evaluations_of("fig7", ["heuristics.csv", "policy_dirs.csv", "maddpg.csv"]),
-        code=code("report/experiments.py", "report/figures.py", "stages/experiments.py"),
-    output:
-        figure=report(f"{RESULTS}/figures/fig7.png", caption="../report/fig7.rst", category="Figures"),
-        data=f"{RESULTS}/figures/fig7.csv",
-    params:
-        variants=variants_of("fig7"),
-        sizes={
-            inst: int(float(_overrides_value(inst, "scenario.num_iotds", XLARGE_N)))
-            for inst in experiment_instances_of("fig7")
-        },
-    log:
-        f"{RESULTS}/logs/plot_fig7.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_fig7.tsv"
-    conda:
-        "../envs/dirs.yaml"
-    script:
-        "../scripts/plot_fig7.py"
+# --------------------------------------------------------------------------- allocation ablation
+def allocation_methods(wildcards):
+    rows = []
+    for exp in experiments_of("allocation"):
+        if wildcards.scenario in experiment_instances_of(exp):
+            rows += [m for m in exp_variants(exp) if m not in rows]
+    return rows
 
 
 rule evaluate_allocation:
     input:
-        config=rules.freeze_config.output.config,
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
         optimum=rules.solve_optimum.output.optimum,
-        policy=f"{RESULTS}/models/{{scenario}}/seed{{seed}}/dirs/policy.pt",
-        code=code("solvers/levy.py", "learn/agents.py", "stages/ablation.py"),
+        policy=p("model", name="dirs") + "/policy.pt",
+        code=code("evaluate_allocation"),
     output:
-        table=f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/allocation.csv",
+        table=p("evaluation", file="allocation.csv"),
+    params:
+        config=key("evaluate_allocation"),
+        stage_module=stage_module("evaluate_allocation"),
+        methods=allocation_methods,
     log:
-        f"{RESULTS}/logs/evaluate_allocation/{{scenario}}/seed{{seed}}.log",
+        log_of("evaluate_allocation", INST),
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate_allocation/{{scenario}}/seed{{seed}}.tsv"
+        benchmark_of("evaluate_allocation", INST)
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/evaluate_allocation.py"
+        "../scripts/run_stage.py"
+
+
+# --------------------------------------------------------------------------- tables
+rule make_quality_table:
+    wildcard_constraints:
+        experiment=only("quality"),
+    input:
+        evaluations=lambda wildcards: experiment_evaluations(wildcards.experiment),
+        code=code("make_quality_table"),
+    output:
+        table=OUTPUTS["table"],
+        markdown=report(OUTPUTS["table_md"], caption=CAPTION, category="Tables"),
+    params:
+        **exp_params("make_quality_table"),
+    log:
+        log_of("make_quality_table", "{experiment}"),
+    benchmark:
+        benchmark_of("make_quality_table", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
+
+
+rule make_cost_table:
+    wildcard_constraints:
+        experiment=only("cost"),
+    input:
+        evaluations=lambda wildcards: experiment_evaluations(wildcards.experiment),
+        code=code("make_cost_table"),
+    output:
+        table=OUTPUTS["table"],
+        markdown=report(OUTPUTS["table_md"], caption=CAPTION, category="Tables"),
+    params:
+        **exp_params("make_cost_table"),
+    log:
+        log_of("make_cost_table", "{experiment}"),
+    benchmark:
+        benchmark_of("make_cost_table", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
 
 
 rule make_ablation:
+    wildcard_constraints:
+        experiment=only("allocation"),
     input:
-        config=f"{RESULTS}/configs/experiments/ablation.yaml",
-        evaluations=evaluations_of("ablation", ["allocation.csv"]),
-        code=code("report/experiments.py", "report/tables.py", "stages/experiments.py"),
+        evaluations=lambda wildcards: experiment_evaluations(wildcards.experiment, ["allocation.csv"]),
+        code=code("make_ablation"),
     output:
-        table=f"{RESULTS}/tables/ablation.csv",
-        markdown=report(f"{RESULTS}/tables/ablation.md", caption="../report/ablation.rst", category="Tables"),
+        table=OUTPUTS["table"],
+        markdown=report(OUTPUTS["table_md"], caption=CAPTION, category="Tables"),
+    params:
+        **exp_params("make_ablation"),
     log:
-        f"{RESULTS}/logs/make_ablation.log",
+        log_of("make_ablation", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/make_ablation.tsv"
+        benchmark_of("make_ablation", "{experiment}")
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/make_ablation.py"
+        "../scripts/run_stage.py"
+
+
+rule make_imitation_table:
+    wildcard_constraints:
+        experiment=only("imitation"),
+    input:
+        evaluations=lambda wildcards: base_files(
+            "evaluation", wildcards.experiment, file=f"imitation_{exp_variants(wildcards.experiment)[0]}.csv"
+        ),
+        code=code("make_imitation_table"),
+    output:
+        table=OUTPUTS["table"],
+        markdown=report(OUTPUTS["table_md"], caption=CAPTION, category="Tables"),
+    params:
+        **exp_params("make_imitation_table"),
+    log:
+        log_of("make_imitation_table", "{experiment}"),
+    benchmark:
+        benchmark_of("make_imitation_table", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
+
+
+# --------------------------------------------------------------------------- figures
+rule plot_time_energy:
+    wildcard_constraints:
+        experiment=only("time_energy"),
+    input:
+        evaluations=lambda wildcards: experiment_evaluations(wildcards.experiment),
+        code=code("plot_time_energy"),
+    output:
+        figure=report(OUTPUTS["figure"], caption=CAPTION, category="Figures"),
+        pdf=OUTPUTS["figure_pdf"],
+        data=OUTPUTS["figure_data"],
+    params:
+        **exp_params("plot_time_energy"),
+    log:
+        log_of("plot_time_energy", "{experiment}"),
+    benchmark:
+        benchmark_of("plot_time_energy", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
+
+
+rule plot_objective_vs_n:
+    wildcard_constraints:
+        experiment=only("objective_vs_n"),
+    input:
+        evaluations=lambda wildcards: experiment_evaluations(wildcards.experiment),
+        code=code("plot_objective_vs_n"),
+    output:
+        figure=report(OUTPUTS["figure"], caption=CAPTION, category="Figures"),
+        pdf=OUTPUTS["figure_pdf"],
+        data=OUTPUTS["figure_data"],
+    params:
+        **exp_params("plot_objective_vs_n"),
+    log:
+        log_of("plot_objective_vs_n", "{experiment}"),
+    benchmark:
+        benchmark_of("plot_objective_vs_n", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
 
 
 rule plot_scale:
+    wildcard_constraints:
+        experiment=only("scale"),
     input:
-        config=f"{RESULTS}/configs/experiments/scale.yaml",
-        evaluations=evaluations_of("scale", ["heuristics.csv", "policy_dirs.csv"]),
-        code=code("report/experiments.py", "report/figures.py", "stages/experiments.py"),
+        evaluations=lambda wildcards: experiment_evaluations(wildcards.experiment),
+        code=code("plot_scale"),
     output:
-        figure=report(f"{RESULTS}/figures/scale.png", caption="../report/scale.rst", category="Figures"),
-        data=f"{RESULTS}/figures/scale.csv",
-        table=f"{RESULTS}/tables/scale.csv",
-        markdown=report(f"{RESULTS}/tables/scale.md", caption="../report/scale_table.rst", category="Tables"),
+        figure=report(OUTPUTS["figure"], caption=CAPTION, category="Figures"),
+        pdf=OUTPUTS["figure_pdf"],
+        data=OUTPUTS["figure_data"],
+        table=OUTPUTS["table"],
+        markdown=report(OUTPUTS["table_md"], caption=CAPTION, category="Tables"),
     params:
-        sizes={
-            inst: [
-                int(float(_overrides_value(inst, "scenario.num_iotds", XLARGE_N))),
-                int(float(_overrides_value(inst, "scenario.num_servers", XLARGE_M))),
-            ]
-            for inst in experiment_instances_of("scale")
-        },
+        **exp_params("plot_scale"),
     log:
-        f"{RESULTS}/logs/plot_scale.log",
+        log_of("plot_scale", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/plot_scale.tsv"
+        benchmark_of("plot_scale", "{experiment}")
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/plot_scale.py"
+        "../scripts/run_stage.py"
 
 
-rule table3:
+rule plot_pretrain_loss:
+    wildcard_constraints:
+        experiment=only("pretrain_loss"),
     input:
-        rules.make_table3.output,
+        losses=lambda wildcards: [
+            f"{m}/pretrain_loss.csv"
+            for m in base_files("model", wildcards.experiment, name=exp_variants(wildcards.experiment)[0])
+        ],
+        code=code("plot_pretrain_loss"),
+    output:
+        figure=report(OUTPUTS["figure"], caption=CAPTION, category="Figures"),
+        pdf=OUTPUTS["figure_pdf"],
+        data=OUTPUTS["figure_data"],
+    params:
+        **exp_params("plot_pretrain_loss"),
+    log:
+        log_of("plot_pretrain_loss", "{experiment}"),
+    benchmark:
+        benchmark_of("plot_pretrain_loss", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
 
 
-rule table4:
+rule plot_training_reward:
+    wildcard_constraints:
+        experiment=only("training_reward"),
     input:
-        rules.make_table4.output,
+        curves=lambda wildcards: [
+            f"{m}/training.csv"
+            for v in exp_variants(wildcards.experiment)
+            for m in base_files("model", wildcards.experiment, name=v)
+        ],
+        code=code("plot_training_reward"),
+    output:
+        figure=report(OUTPUTS["figure"], caption=CAPTION, category="Figures"),
+        pdf=OUTPUTS["figure_pdf"],
+        data=OUTPUTS["figure_data"],
+    params:
+        **exp_params("plot_training_reward"),
+    log:
+        log_of("plot_training_reward", "{experiment}"),
+    benchmark:
+        benchmark_of("plot_training_reward", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
 
 
-rule table5:
+rule plot_levy_fitness:
+    wildcard_constraints:
+        experiment=only("levy_fitness"),
     input:
-        rules.make_table5.output,
+        scenario=lambda wildcards: base_files("scenario", wildcards.experiment),
+        channels=lambda wildcards: base_files("channels", wildcards.experiment),
+        code=code("plot_levy_fitness"),
+    output:
+        figure=report(OUTPUTS["figure"], caption=CAPTION, category="Figures"),
+        pdf=OUTPUTS["figure_pdf"],
+        data=OUTPUTS["figure_data"],
+    params:
+        **exp_params("plot_levy_fitness"),
+    log:
+        log_of("plot_levy_fitness", "{experiment}"),
+    benchmark:
+        benchmark_of("plot_levy_fitness", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
 
 
-rule fig6:
-    input:
-        rules.plot_fig6.output,
+# --------------------------------------------------------------------------- targets
+REPORT_OUTPUTS = {
+    "quality": ("table", "table_md"),
+    "cost": ("table", "table_md"),
+    "allocation": ("table", "table_md"),
+    "imitation": ("table", "table_md"),
+    "time_energy": ("figure", "figure_pdf", "figure_data"),
+    "objective_vs_n": ("figure", "figure_pdf", "figure_data"),
+    "pretrain_loss": ("figure", "figure_pdf", "figure_data"),
+    "training_reward": ("figure", "figure_pdf", "figure_data"),
+    "levy_fitness": ("figure", "figure_pdf", "figure_data"),
+    "scale": ("figure", "figure_pdf", "figure_data", "table", "table_md"),
+}
 
 
-rule fig7:
-    input:
-        rules.plot_fig7.output,
+def experiment_outputs(exp):
+    kinds = REPORT_OUTPUTS[EXPERIMENTS[exp].experiment.report]
+    return [OUTPUTS[k].format(experiment=exp) for k in kinds]
 
 
-rule ablation:
-    input:
-        rules.make_ablation.output,
+for _exp in EXPERIMENTS:
 
-
-rule scale:
-    input:
-        rules.plot_scale.output,
+    rule:
+        name:
+            _exp
+        input:
+            experiment_outputs(_exp),
 
 
 rule experiments:
     input:
-        rules.make_table3.output,
-        rules.make_table4.output,
-        rules.make_table5.output,
-        rules.plot_fig6.output,
-        rules.plot_fig7.output,
-        rules.make_ablation.output,
-        rules.plot_scale.output,
+        [f for e in EXPERIMENTS for f in experiment_outputs(e)],

@@ -1,65 +1,73 @@
-# Stage 4: DIRS agents — imitation pre-training, online ensemble training, evaluation on the test
-# samples, Table II (imitation accuracy), Fig. 3 and Fig. 5 (medium). Variants: conf dirs.variants.
+# DIRS (paper §IV): imitation pre-training, online ensemble training, evaluation on the test samples,
+# Table II's imitation accuracy. Variants (conf/dirs/*.yaml, `variants:`) are registered methods.
+
+MODEL = p("model", name="{variant}")
+VARIANT_JOB = f"{INST}/{{variant}}"
 
 
-include: "learner_common.smk"
+def demos_input(wildcards):
+    v = METHODS[wildcards.variant].options
+    if v["imitation"] and str(v["demonstrator"]) == "levy":
+        return rules.generate_demos.output.demos.format(scenario=wildcards.scenario, seed=wildcards.seed)
+    return []
+
+
+def pretrained_input(wildcards):
+    if METHODS[wildcards.variant].options["imitation"]:
+        return f"{MODEL}/pretrained.pt".format(**wildcards)
+    return []
 
 
 rule pretrain_agents:
     input:
-        config=rules.freeze_config.output.config,
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
         demos=demos_input,
-        code=code("learn/agents.py", "learn/replay.py", "learn/training.py", "stages/learner.py"),
+        code=code("pretrain_agents"),
     output:
-        pretrained=f"{MODELS}/pretrained.pt",
-        losses=f"{MODELS}/pretrain_loss.csv",
+        pretrained=f"{MODEL}/pretrained.pt",
+        losses=f"{MODEL}/pretrain_loss.csv",
     params:
+        config=key("pretrain_agents", "variant"),
+        stage_module=stage_module("pretrain_agents"),
         variant="{variant}",
     log:
-        f"{RESULTS}/logs/pretrain_agents/{{scenario}}/seed{{seed}}/{{variant}}.log",
+        log_of("pretrain_agents", VARIANT_JOB),
     benchmark:
-        f"{RESULTS}/benchmarks/pretrain_agents/{{scenario}}/seed{{seed}}/{{variant}}.tsv"
+        benchmark_of("pretrain_agents", VARIANT_JOB)
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/pretrain_agents.py"
+        "../scripts/run_stage.py"
 
 
 rule train_agents:
     input:
-        config=rules.freeze_config.output.config,
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
         pretrained=pretrained_input,
-        code=code(
-            "learn/agents.py",
-            "learn/replay.py",
-            "learn/training.py",
-            "solvers/levy.py",
-            "stages/learner.py",
-        ),
+        code=code("train_agents"),
     output:
-        policy=f"{MODELS}/policy.pt",
-        meta=f"{MODELS}/policy.json",
-        curve=f"{MODELS}/training.csv",
-        last=f"{MODELS}/last.pt",
+        policy=f"{MODEL}/policy.pt",
+        meta=f"{MODEL}/policy.json",
+        curve=f"{MODEL}/training.csv",
+        last=f"{MODEL}/last.pt",
     params:
+        config=key("train_agents", "variant"),
+        stage_module=stage_module("train_agents"),
         variant="{variant}",
     log:
-        f"{RESULTS}/logs/train_agents/{{scenario}}/seed{{seed}}/{{variant}}.log",
+        log_of("train_agents", VARIANT_JOB),
     benchmark:
-        f"{RESULTS}/benchmarks/train_agents/{{scenario}}/seed{{seed}}/{{variant}}.tsv"
+        benchmark_of("train_agents", VARIANT_JOB)
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/train_agents.py"
+        "../scripts/run_stage.py"
 
 
 rule evaluate_policy:
     input:
-        config=rules.freeze_config.output.config,
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
         optimum=rules.solve_optimum.output.optimum,
@@ -67,73 +75,40 @@ rule evaluate_policy:
         meta=rules.train_agents.output.meta,
         last=rules.train_agents.output.last,
         pretrained=pretrained_input,
-        code=code("learn/agents.py", "solvers/local_search.py", "evaluation.py", "stages/learner.py"),
+        code=code("evaluate_policy"),
     output:
-        table=f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/policy_{{variant}}.csv",
+        table=p("evaluation", file="policy_{variant}.csv"),
     params:
+        config=key("evaluate_policy", "variant"),
+        stage_module=stage_module("evaluate_policy"),
         variant="{variant}",
     log:
-        f"{RESULTS}/logs/evaluate_policy/{{scenario}}/seed{{seed}}/{{variant}}.log",
+        log_of("evaluate_policy", VARIANT_JOB),
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate_policy/{{scenario}}/seed{{seed}}/{{variant}}.tsv"
+        benchmark_of("evaluate_policy", VARIANT_JOB)
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/evaluate_policy.py"
+        "../scripts/run_stage.py"
 
 
 rule imitation_table:
     input:
-        config=rules.freeze_config.output.config,
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
         demos=rules.generate_demos.output.demos,
-        code=code("learn/training.py", "stages/learner.py", "stages/search.py"),
+        code=code("imitation_table"),
     output:
-        table=f"{RESULTS}/evaluations/{{scenario}}/seed{{seed}}/imitation.csv",
+        table=p("evaluation", file="imitation_{variant}.csv"),
+    params:
+        config=key("imitation_table", "variant"),
+        stage_module=stage_module("imitation_table"),
+        variant="{variant}",
     log:
-        f"{RESULTS}/logs/imitation_table/{{scenario}}/seed{{seed}}.log",
+        log_of("imitation_table", VARIANT_JOB),
     benchmark:
-        f"{RESULTS}/benchmarks/imitation_table/{{scenario}}/seed{{seed}}.tsv"
+        benchmark_of("imitation_table", VARIANT_JOB)
     conda:
         "../envs/dirs.yaml"
     script:
-        "../scripts/imitation_table.py"
-
-
-rule learning_report:
-    input:
-        config=f"{RESULTS}/configs/{FIG_SCENARIO}/seed{SEEDS[0]}.yaml",
-        table2=expand(f"{RESULTS}/evaluations/{FIG_SCENARIO}/seed{{seed}}/imitation.csv", seed=SEEDS),
-        pretrain_losses=expand(
-            f"{RESULTS}/models/{FIG_SCENARIO}/seed{{seed}}/dirs/pretrain_loss.csv", seed=SEEDS
-        ),
-        curves=expand(
-            f"{RESULTS}/models/{FIG_SCENARIO}/seed{{seed}}/{{variant}}/training.csv",
-            seed=SEEDS,
-            variant=["ensemble-egreedy", "ensemble-levy", "dirs"],
-        ),
-        code=code("report/learning.py", "stages/learning_report.py"),
-    output:
-        table2_out=f"{RESULTS}/tables/table2.csv",
-        table2_md=report(f"{RESULTS}/tables/table2.md", caption="../report/table2.rst", category="Tables"),
-        fig3_csv=f"{RESULTS}/tables/fig3.csv",
-        fig5_csv=f"{RESULTS}/tables/fig5.csv",
-        fig3_png=report(f"{RESULTS}/figures/fig3.png", caption="../report/fig3.rst", category="Figures"),
-        fig3_pdf=f"{RESULTS}/figures/fig3.pdf",
-        fig5_png=report(f"{RESULTS}/figures/fig5.png", caption="../report/fig5.rst", category="Figures"),
-        fig5_pdf=f"{RESULTS}/figures/fig5.pdf",
-    log:
-        f"{RESULTS}/logs/learning_report/report.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/learning_report/report.tsv"
-    conda:
-        "../envs/dirs.yaml"
-    script:
-        "../scripts/learning_report.py"
-
-
-rule learner:
-    input:
-        learner_targets(),
-        rules.learning_report.output,
+        "../scripts/run_stage.py"

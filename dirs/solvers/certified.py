@@ -1,0 +1,491 @@
+"""Certified optimum for heterogeneous tasks (DESIGN §9): Lagrangian dual bound + branch and bound.
+
+With the closed-form CPU split (DESIGN §2) one channel sample's objective is
+
+    f(a) = Σ_i c_{i,a_i} + Σ_j w_j L_j(a)²,   L_j(a) = Σ_{i: a_i = j} s_i,   w_j = φT / F_j^max,  s_i = √F_i,
+
+over a ∈ {0..M}^N (c_{i0} = local cost, c_{ij} = transmission cost; DESIGN §3, §9): a convex MIQP.
+
+**Bound.**  w L² = max_λ (λ L − λ²/(4w)), so for *any* multipliers λ ∈ R^M (λ_0 = 0 for local)
+
+    q(λ) = Σ_i min_j (c_ij + λ_j s_i) − Σ_j λ_j² / (4 w_j)  ≤  min_a f(a),
+
+and max_λ q(λ) is the continuous relaxation (items split over options; a convex-cost
+transportation problem).  q is strongly concave; it is maximised by Newton's method on the
+entropy-smoothed dual q_τ (softmin with temperature τ, q − τ Σ_i s_i ln(M+1) ≤ q_τ ≤ q) with τ
+decreasing geometrically; the bound reported is always the *exact* q at the multipliers reached, so
+it is valid whatever the accuracy of the maximisation.
+
+**Fixing.**  With reduced costs r_ij = c_ij + λ_j s_i − min_k (c_ik + λ_k s_i) ≥ 0, every solution
+with a_i = j costs at least q(λ) + r_ij; options with q(λ) + r_ij ≥ UB − tol are discarded
+(UB = the incumbent's objective, tol = ``rel_gap``·UB).  On the paper's instances this leaves a few
+IoTDs with more than one option.
+
+**Branch and bound.**  Depth-first over the free IoTDs: at each node the dual is re-maximised
+(warm-started from the parent's λ), the node is pruned when q ≥ UB − tol, options are fixed by
+reduced cost, the dual's rounding (each IoTD's cheapest option at λ) is priced and, when it beats
+the incumbent, polished by single-IoTD moves; otherwise the most tied IoTD (smallest second reduced
+cost) is branched on: "a_i = its cheapest option" first, then "a_i ≠ that option".
+
+Incumbents at the root: Greedy + single-IoTD moves (DESIGN §5) and the relaxation's rounding +
+single-IoTD moves.  The lower bound returned is the smallest bound of everything discarded (pruned
+nodes, fixed options, open nodes at a limit), capped by the objective: the proven relative gap
+(objective − lower_bound)/objective is at most ``rel_gap`` unless a limit stopped the search.
+
+Identical tasks within a sample (DESIGN §3) take the exact slot assignment
+(:func:`dirs.solvers.oracle._assign_one`, a totally unimodular assignment problem: proven optimal),
+unless ``identical="bb"`` asks for the branch and bound there too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from dirs.solvers.costs import CostTables, cost_tables
+from dirs.solvers.oracle import BoundedSolution, _assign_one
+from dirs.system.params import ParameterError, SystemParams
+
+#: Geometric schedule of the smoothing temperature, relative to the spread of the unit costs γ.
+_TAU_START = 1e-2
+_TAU_STOP = 1e-11
+_TAU_FACTOR = 1e-1
+#: Temperature of a warm-started node solve (relative), then the same schedule down to _TAU_STOP.
+_TAU_WARM = 1e-6
+_NEWTON_MAX = 25
+_IDENTICAL = ("assignment", "bb")
+
+
+@dataclass(frozen=True)
+class CertifiedSolution(BoundedSolution):
+    """:class:`BoundedSolution` plus per-sample search statistics of :func:`solve_certified`."""
+
+    root_bound: np.ndarray
+    """(T,) the continuous relaxation's bound max_λ q(λ) at the root."""
+    nodes: np.ndarray
+    """(T,) branch-and-bound nodes whose dual was solved (1 = the root alone; 0 = assignment)."""
+    free_iotds: np.ndarray
+    """(T,) IoTDs with more than one option left after reduced-cost fixing at the root."""
+    solve_time_s: np.ndarray
+    """(T,) wall-clock seconds per sample (cost tables excluded)."""
+    proven: np.ndarray
+    """(T,) bool: the search finished (gap ≤ rel_gap); False when a time or node limit stopped it."""
+
+
+# ----------------------------------------------------------------------------- the dual
+@dataclass
+class _Dual:
+    lam: np.ndarray  # (M,) multipliers reached
+    bound: float  # exact q(λ)
+    x: np.ndarray  # (k, M+1) reduced prices γ_ij + λ_j (inf where excluded)
+    argmin: np.ndarray  # (k,) cheapest allowed option at λ
+    iterations: int
+
+
+def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np.ndarray, lam: np.ndarray,
+          tau_start: float, tau_stop: float, stop_at: float = np.inf) -> _Dual:
+    """Maximise q(λ) = cost0 + λ·load0 + Σ_i s_i min_j (γ_ij + λ_j) − Σ_j λ_j²/(4 w_j) (module doc).
+
+    gam: ``(k, M+1)`` unit costs γ_ij = c_ij / s_i of the free items, ``inf`` for excluded options;
+    s: ``(k,)`` their √F (normalised); cost0, load0: cost and server loads of the fixed items.
+    Newton's method on the smoothed dual for τ = tau_start, tau_start/10, …, tau_stop (absolute,
+    in units of γ), Armijo backtracking; returns the multipliers with the best *exact* q seen, and
+    stops early once the exact q reaches ``stop_at`` (the node is then pruned).
+    """
+    m = w.shape[0]
+    inv2w = 0.5 / w
+    lam = lam.copy()
+    best_q, best_lam = -np.inf, lam.copy()
+    iters = 0
+
+    def evaluate(lam_, tau):
+        x = gam.copy()
+        x[:, 1:] += lam_
+        mn = x.min(1)
+        q_exact = cost0 + lam_ @ load0 + s @ mn - lam_ @ (lam_ * 0.5 * inv2w)
+        e = np.exp(-(x - mn[:, None]) / tau)
+        z = e.sum(1)
+        q_tau = q_exact - tau * (s @ np.log(z))
+        return x, mn, q_exact, q_tau, e / z[:, None]
+
+    tau = tau_start
+    while True:
+        x, mn, q_exact, q_tau, p = evaluate(lam, tau)
+        for _ in range(_NEWTON_MAX):
+            if q_exact > best_q:
+                best_q, best_lam = q_exact, lam.copy()
+                if best_q >= stop_at:
+                    return _finish_dual(gam, best_lam, best_q, iters)
+            ps = p[:, 1:] * s[:, None]  # (k, M)
+            grad = load0 + ps.sum(0) - lam * inv2w
+            hess = ps.T @ p[:, 1:] / tau  # Σ s p pᵀ / τ
+            hess[np.diag_indices(m)] -= ps.sum(0) / tau + inv2w  # − Σ s diag(p) / τ − 1/(2w)
+            try:
+                d = np.linalg.solve(-hess, grad)
+            except np.linalg.LinAlgError:
+                d = grad / inv2w
+            dec = grad @ d
+            if not dec > 1e-15 * (1.0 + abs(q_tau)):
+                break
+            step = 1.0
+            while True:
+                iters += 1
+                lam_new = lam + step * d
+                xn, mnn, qe_n, qt_n, pn = evaluate(lam_new, tau)
+                if qt_n >= q_tau + 1e-4 * step * dec or step < 1e-12:
+                    break
+                step *= 0.5
+            if qt_n < q_tau:  # no progress possible at this precision
+                break
+            lam, x, mn, q_exact, q_tau, p = lam_new, xn, mnn, qe_n, qt_n, pn
+        if q_exact > best_q:
+            best_q, best_lam = q_exact, lam.copy()
+        if tau <= tau_stop or best_q >= stop_at:
+            break
+        tau *= _TAU_FACTOR
+    return _finish_dual(gam, best_lam, best_q, iters)
+
+
+def _finish_dual(gam, lam, q, iters) -> _Dual:
+    x = gam.copy()
+    x[:, 1:] += lam
+    return _Dual(lam=lam, bound=float(q), x=x, argmin=x.argmin(1), iterations=iters)
+
+
+# --------------------------------------------------------------------- one sample
+def _objective(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray) -> float:
+    loads = np.bincount(a, weights=s, minlength=w.shape[0] + 1)[1:]
+    return float(c[np.arange(a.shape[0]), a].sum() + w @ (loads * loads))
+
+
+def _one_opt(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray, max_rounds: int = 10_000) -> np.ndarray:
+    """Best single-IoTD moves until none improves (the move deltas of
+    :func:`dirs.solvers.local_search.move_deltas`, one sample)."""
+    a = a.copy()
+    n, m1 = c.shape
+    w0 = np.concatenate(([0.0], w))
+    rows = np.arange(n)
+    for _ in range(max_rounds):
+        loads = np.bincount(a, weights=s, minlength=m1)
+        remove = c[rows, a] + w0[a] * (2.0 * loads[a] * s - s * s)
+        add = c + w0 * (2.0 * loads[None, :] * s[:, None] + (s * s)[:, None])
+        delta = add - remove[:, None]
+        delta[rows, a] = 0.0
+        k = int(delta.argmin())
+        if not delta.flat[k] < -1e-13 * (1.0 + abs(remove).sum()):
+            break
+        a[k // m1] = k % m1
+    return a
+
+
+@dataclass
+class _Result:
+    decision: np.ndarray
+    objective: float
+    lower_bound: float
+    root_bound: float
+    nodes: int
+    free: int
+    proven: bool
+
+
+def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.ndarray, rel_gap: float,
+               time_limit_s: float, node_limit: int) -> _Result:
+    """Certified optimum of one sample: c ``(N, M+1)`` option costs, sf ``(N,)`` √F, w_raw ``(M,)``."""
+    t_start = time.perf_counter()
+    n, m1 = c.shape
+    sigma = float(np.mean(sf))
+    s = sf / sigma  # normalised: loads O(N), multipliers O(cost per IoTD)
+    w = w_raw * sigma * sigma
+    gam = c / s[:, None]
+    spread = float(np.median(np.abs(gam))) or 1.0
+    tau_stop = _TAU_STOP * spread
+
+    best_a = _one_opt(incumbent, c, s, w)
+    ub = _objective(best_a, c, s, w)
+
+    def tol():
+        return max(rel_gap, 1e-13) * ub
+
+    # root: the continuous relaxation over every IoTD
+    lam0 = 2.0 * w * np.bincount(best_a, weights=s, minlength=m1)[1:]
+    root = _dual(gam, s, 0.0, np.zeros(m1 - 1), w, lam0, _TAU_START * spread, tau_stop)
+    root_bound = root.bound
+    floor = np.inf  # smallest bound of everything discarded
+    cand = _one_opt(root.argmin, c, s, w)
+    obj = _objective(cand, c, s, w)
+    if obj < ub:
+        best_a, ub = cand, obj
+    if root.bound >= ub - tol():
+        return _Result(best_a, ub, min(ub, root.bound), root_bound, 1, 0, True)
+
+    # reduced-cost fixing at the root
+    red = (root.x - root.x.min(1, keepdims=True)) * s[:, None]  # r_ij in cost units
+    excl = root.bound + red >= ub - tol()
+    if excl.any():
+        floor = min(floor, float((root.bound + red)[excl].min()))
+    allowed = ~excl
+    nopt = allowed.sum(1)
+    fixed = nopt == 1
+    free_idx = np.flatnonzero(~fixed)
+    fixed_idx = np.flatnonzero(fixed)
+    fix_opt = allowed[fixed_idx].argmax(1)
+    cost0 = float(c[fixed_idx, fix_opt].sum())
+    load0 = np.bincount(fix_opt, weights=s[fixed_idx], minlength=m1)[1:]
+    k = free_idx.size
+    g_free = np.where(allowed[free_idx], gam[free_idx], np.inf)
+    s_free = s[free_idx]
+    c_free = c[free_idx]
+
+    base = np.empty(n, dtype=np.int64)
+    base[fixed_idx] = fix_opt
+
+    def price(free_choice):
+        a = base.copy()
+        a[free_idx] = free_choice
+        return a
+
+    # depth-first branch and bound over the free IoTDs; a node = its allowed mask, warm start, bound
+    stack = [(allowed[free_idx].copy(), root.lam, root.bound)]
+    nodes = 1
+    proven = True
+    while stack:
+        if nodes >= node_limit or time.perf_counter() - t_start > time_limit_s:
+            proven = False
+            floor = min(floor, min(b for _, _, b in stack))
+            break
+        mask, lam, parent_bound = stack.pop()
+        if parent_bound >= ub - tol():
+            floor = min(floor, parent_bound)
+            continue
+        nodes += 1
+        gm = np.where(mask, g_free, np.inf)
+        d = _dual(gm, s_free, cost0, load0, w, lam, _TAU_WARM * spread, tau_stop, stop_at=ub - tol())
+        bound = max(d.bound, parent_bound)
+        if bound >= ub - tol():
+            floor = min(floor, bound)
+            continue
+        # the dual's rounding: an incumbent candidate
+        a = price(d.argmin)
+        obj = _objective(a, c, s, w)
+        if obj < ub:
+            a = _one_opt(a, c, s, w)
+            best_a, ub = a, _objective(a, c, s, w)
+            if bound >= ub - tol():
+                floor = min(floor, bound)
+                continue
+        # reduced-cost fixing inside the node
+        red = (d.x - d.x.min(1, keepdims=True)) * s_free[:, None]
+        drop = mask & (d.bound + red >= ub - tol())
+        if drop.any():
+            floor = min(floor, float((d.bound + red)[drop].min()))
+            mask = mask & ~drop
+        counts = mask.sum(1)
+        open_items = np.flatnonzero(counts > 1)
+        if open_items.size == 0:  # every free item has one option left: a leaf
+            a = price(mask.argmax(1))
+            obj = _objective(a, c, s, w)
+            if obj < ub:
+                best_a, ub = a, obj
+            floor = min(floor, obj)
+            continue
+        # branch on the most tied open item: smallest second-cheapest reduced cost
+        xr = np.where(mask[open_items], red[open_items], np.inf)
+        part = np.partition(xr, 1, axis=1)[:, 1]
+        i = int(open_items[np.argmin(part)])
+        j = int(np.where(mask[i], red[i], np.inf).argmin())
+        child_out = mask.copy()
+        child_out[i, j] = False
+        child_in = mask.copy()
+        child_in[i] = False
+        child_in[i, j] = True
+        stack.append((child_out, d.lam, bound))
+        stack.append((child_in, d.lam, bound))
+    lb = min(ub, floor)
+    return _Result(best_a, ub, lb, root_bound, nodes, k, proven)
+
+
+# --------------------------------------------------------------------------- public API
+def _check(rel_gap: float, time_limit_s: float, node_limit: int, identical: str) -> None:
+    if not 0 <= rel_gap < 1:
+        raise ParameterError(f"rel_gap: must lie in [0, 1), got {rel_gap}")
+    if not time_limit_s > 0:
+        raise ParameterError(f"time_limit_s: must be > 0, got {time_limit_s}")
+    if int(node_limit) < 1:
+        raise ParameterError(f"node_limit: must be >= 1, got {node_limit}")
+    if identical not in _IDENTICAL:
+        raise ParameterError(f"identical: unknown mode {identical!r}; allowed: {list(_IDENTICAL)}")
+
+
+def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_limit_s: float = 60.0,
+                           node_limit: int = 1_000_000, identical: str = "assignment",
+                           start: np.ndarray | None = None) -> CertifiedSolution:
+    """Certified optimum of every sample of ``tables`` (module docstring; DESIGN §9).
+
+    rel_gap: prune when the bound is within ``rel_gap``·UB of the incumbent UB (the proven gap is
+    then ≤ rel_gap); time_limit_s, node_limit: per sample.  identical: ``"assignment"`` solves a
+    sample with identical tasks by the exact slot assignment (DESIGN §3), ``"bb"`` by the branch and
+    bound.  start: optional ``(T, N)`` decisions to use as incumbents besides Greedy.
+    """
+    from dirs.solvers.heuristics import greedy_tables
+    from dirs.solvers.local_search import improve_tables
+
+    _check(rel_gap, time_limit_s, node_limit, identical)
+    t_, n, m = tables.tx.shape
+    opts = tables.options()
+    sf_tn = tables.sqrt_f_tn
+    local_tn = tables.local_tn
+    w_raw = tables.phi_t / tables.mec_cpu_hz
+    greedy = improve_tables(greedy_tables(tables), tables)
+    if start is not None:
+        st = np.asarray(start, dtype=np.int64)
+        if st.shape != (t_, n):
+            raise ParameterError(f"start: expected shape ({t_}, {n}), got {st.shape}")
+        better = tables.objective(st) < tables.objective(greedy)
+        greedy = np.where(better[:, None], st, greedy)
+    out = {k: [] for k in ("decisions", "objective", "lower_bound", "root_bound", "nodes", "free_iotds",
+                           "solve_time_s", "proven")}
+    for t in range(t_):
+        t0 = time.perf_counter()
+        sf = sf_tn[t]
+        if identical == "assignment" and np.all(sf == sf[0]):
+            a = _assign_one(tables.tx[t], local_tn[t], tables.phi_t * sf[0] ** 2 / tables.mec_cpu_hz)
+            obj = _objective(a, opts[t], sf, w_raw)
+            res = _Result(a, obj, obj, obj, 0, 0, True)
+        else:
+            res = _solve_one(opts[t], sf, w_raw, greedy[t], rel_gap, time_limit_s, node_limit)
+        out["decisions"].append(res.decision)
+        out["objective"].append(res.objective)
+        out["lower_bound"].append(res.lower_bound)
+        out["root_bound"].append(min(res.root_bound, res.objective))
+        out["nodes"].append(res.nodes)
+        out["free_iotds"].append(res.free)
+        out["solve_time_s"].append(time.perf_counter() - t0)
+        out["proven"].append(res.proven)
+    decisions = np.stack(out["decisions"]).astype(np.int64)
+    # report the objective as CostTables prices it (the same figure as evaluate())
+    objective = tables.objective(decisions)
+    lower = np.minimum(np.asarray(out["lower_bound"]), objective)
+    return CertifiedSolution(
+        decisions=decisions, objective=objective, lower_bound=lower,
+        root_bound=np.asarray(out["root_bound"]), nodes=np.asarray(out["nodes"], dtype=np.int64),
+        free_iotds=np.asarray(out["free_iotds"], dtype=np.int64),
+        solve_time_s=np.asarray(out["solve_time_s"]), proven=np.asarray(out["proven"], dtype=bool),
+    )
+
+
+def solve_certified(gains: np.ndarray, params: SystemParams, *, rel_gap: float = 1e-6,
+                    time_limit_s: float = 60.0, node_limit: int = 1_000_000, identical: str = "assignment",
+                    start: np.ndarray | None = None) -> CertifiedSolution:
+    """Certified optimal decisions for every channel sample, any task sizes (DESIGN §9).
+
+    gains: ``(T, N, M)`` (or ``(N, M)``); params: per-IoTD fields may be per sample ``(T, N)``.
+    Returns a :class:`CertifiedSolution` (decisions ``(T, N)``, objective, lower_bound, gap, and
+    per-sample nodes and solve times); see :func:`solve_certified_tables` for the options.
+    """
+    g = np.asarray(gains, dtype=np.float64)
+    return solve_certified_tables(cost_tables(g, params), rel_gap=rel_gap, time_limit_s=time_limit_s,
+                                  node_limit=node_limit, identical=identical, start=start)
+
+
+__all__ = ["CertifiedSolution", "solve_certified", "solve_certified_tables"]
+
+
+# ------------------------------------------------------------------- reference: HiGHS MILP
+@dataclass(frozen=True)
+class MilpResult:
+    """Outcome of :func:`solve_tangent_milp` for one sample."""
+
+    decision: np.ndarray
+    """(N,) best decision found."""
+    objective: float
+    """Its objective (exact, quadratic)."""
+    lower_bound: float
+    """HiGHS's dual bound of the last tangent-cut MILP (a valid bound on the optimum)."""
+    rounds: int
+    """MILPs solved (cuts are added lazily between them)."""
+    seconds: float
+    converged: bool
+    """True when the last MILP was solved to ``mip_rel_gap`` and its cuts were tight at the solution."""
+
+
+def solve_tangent_milp(tables: CostTables, t: int = 0, *, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-9,
+                       initial_cuts: int = 8, max_rounds: int = 50) -> MilpResult:
+    """Reference optimum of sample ``t`` by HiGHS (:func:`scipy.optimize.milp`) on a tangent-cut MILP.
+
+    Variables x_ij ∈ {0, 1} (option j of IoTD i, one per IoTD) and y_j ≥ 0 with
+    y_j ≥ w_j (2 L̄ L_j − L̄²) (tangents of w_j L_j² at points L̄, L_j = Σ_i s_i x_ij); minimise
+    Σ c_ij x_ij + Σ y_j.  Tangents start at ``initial_cuts`` points per server and are added lazily
+    at each solution's loads until every y_j is tight (DESIGN §9: an outer approximation of the
+    convex MIQP, exact at convergence).  ``time_limit_s`` covers every round together.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix, vstack
+
+    t0 = time.perf_counter()
+    c = tables.options()[t]
+    n, m1 = c.shape
+    m = m1 - 1
+    sf = tables.sqrt_f_tn[t]
+    sigma = float(np.mean(sf))
+    s = sf / sigma
+    w = tables.phi_t / tables.mec_cpu_hz * sigma * sigma
+    nx = n * m1
+    cost = np.concatenate([c.ravel(), np.ones(m)])
+    integrality = np.concatenate([np.ones(nx), np.zeros(m)])
+    bounds = Bounds(np.zeros(nx + m), np.concatenate([np.ones(nx), np.full(m, np.inf)]))
+    rows = np.repeat(np.arange(n), m1)
+    assign = LinearConstraint(coo_matrix((np.ones(nx), (rows, np.arange(nx))), shape=(n, nx + m)), 1.0, 1.0)
+    cuts: list[tuple[int, float]] = []
+    total = s.sum()
+    for j in range(m):
+        cuts += [(j, float(v)) for v in np.linspace(0.0, total, initial_cuts)[1:]]
+
+    def cut_rows(batch):
+        # w (2 L̄ L − L̄²) − y ≤ 0  ⇔  2 w L̄ Σ_i s_i x_ij − y_j ≤ w L̄²
+        r, col, val, ub = [], [], [], []
+        for k, (j, lb) in enumerate(batch):
+            r += [k] * (n + 1)
+            col += list(np.arange(n) * m1 + j + 1) + [nx + j]
+            val += list(2.0 * w[j] * lb * s) + [-1.0]
+            ub.append(w[j] * lb * lb)
+        return coo_matrix((val, (r, col)), shape=(len(batch), nx + m)), np.asarray(ub)
+
+    a_best, f_best, bound, rounds, converged = None, np.inf, -np.inf, 0, False
+    mats, ubs = [], []
+    new = cuts
+    while rounds < max_rounds:
+        mat, ub = cut_rows(new)
+        mats.append(mat)
+        ubs.append(ub)
+        left = time_limit_s - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        res = milp(cost, integrality=integrality, bounds=bounds,
+                   constraints=[assign, LinearConstraint(vstack(mats).tocsr(), -np.inf, np.concatenate(ubs))],
+                   options={"time_limit": left, "mip_rel_gap": mip_rel_gap, "disp": False})
+        rounds += 1
+        if res.x is None:
+            break
+        bound = float(getattr(res, "mip_dual_bound", np.nan))
+        x = res.x[:nx].reshape(n, m1)
+        a = x.argmax(1)
+        f = _objective(a, c, s, w)
+        if f < f_best:
+            a_best, f_best = a, f
+        loads = np.bincount(a, weights=s, minlength=m1)[1:]
+        y = res.x[nx:]
+        loose = w * loads * loads > y + 1e-12 * max(1.0, f)
+        if res.status == 0 and not loose.any():
+            converged = True
+            break
+        if res.status != 0:  # time limit inside HiGHS
+            break
+        new = [(j, float(loads[j])) for j in np.flatnonzero(loose)]
+    return MilpResult(decision=np.asarray(a_best, dtype=np.int64), objective=float(f_best),
+                      lower_bound=bound, rounds=rounds, seconds=time.perf_counter() - t0, converged=converged)
+
+
+__all__ += ["MilpResult", "solve_tangent_milp"]
