@@ -1,6 +1,7 @@
 # DIRS — the two commands a fresh machine needs:
 #   make reproduce   create .venv, install, run the whole workflow (snakemake --cores 8)
 #   make test        create .venv, install with test extras, run the test suite
+#   make lint        ruff (lint + format) and snakemake --lint
 #   make test-cluster   the smoke DAG through a local single-node SLURM (root; not part of `make test`)
 PYTHON ?= python3
 VENV   := .venv
@@ -35,7 +36,10 @@ test-cluster: $(STAMP)
 smoke: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --config profile=smoke
 
+# ruff (lint + format check, configured in pyproject.toml) and Snakemake's own linter
 lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/snakemake --lint
 
 bench: $(STAMP)

@@ -63,7 +63,7 @@ def _imports(path: Path, module: str) -> set[str]:
     return {m for m in found if m.split(".")[0] == PACKAGE}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def closure(*modules: str, root: Path = ROOT) -> tuple[Path, ...]:
     """Sorted files of ``dirs`` that importing ``modules`` executes (the modules' own files included).
 

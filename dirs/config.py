@@ -11,10 +11,11 @@ Stable override keys: ``scenario=<name>``, ``scenario.num_iotds``, ``scenario.nu
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
@@ -24,10 +25,15 @@ from dirs.system.scenario import Placement, ServerPlacement
 
 @dataclass
 class ScenarioConfig:
-    """One MEC deployment and its channel samples (paper §V; DESIGN §1)."""
+    """One MEC deployment and its channel samples (paper §V; docs/design.md §1)."""
 
     name: str = MISSING
     """Scenario name; also the instance name used in data/ and results/ paths."""
+    family: str = "paper"
+    """Scenario family: the registered generator of positions, tasks and channel samples
+    (dirs.system.families; ``paper`` = the paper's identical tasks, ``hetero`` = heterogeneous)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Family-specific settings, validated by the family's generator (empty for ``paper``)."""
     num_iotds: int = MISSING
     """N: number of IoT devices."""
     num_servers: int = MISSING
@@ -36,7 +42,7 @@ class ScenarioConfig:
     """IoTD placement: uniform | gaussian | levy (clipped to the area)."""
     server_placement: ServerPlacement = ServerPlacement.kmeans
     """Server placement: fixed (server_positions) | kmeans (centroids of the IoTDs)."""
-    server_positions: Optional[list[list[float]]] = None
+    server_positions: list[list[float]] | None = None
     """(x, y) in metres per server, for server_placement=fixed."""
     area_m: float = 50.0
     """Side of the square area in metres."""
@@ -85,9 +91,9 @@ class ProfileConfig:
     """Rows (registered methods, dirs.methods) evaluated on every scenario of ``profile.scenarios``."""
     experiments: list[str] = field(default_factory=list)
     """Experiments (conf/experiment/<id>.yaml) the pipeline builds; any subset works."""
-    max_variants: Optional[int] = None
+    max_variants: int | None = None
     """Keep at most this many variants per experiment (first and last first); None = all."""
-    max_train: Optional[int] = None
+    max_train: int | None = None
     """Upper bound on scenario.num_train, applied after every override (smoke: tiny runs even where
     an experiment sets its own sample count); None = no bound."""
 
@@ -125,7 +131,7 @@ class EvaluationConfig:
 
 
 class Demonstrator(str, Enum):
-    """Who labels the imitation demonstrations (paper Alg. 2; DESIGN §4)."""
+    """Who labels the imitation demonstrations (paper Alg. 2; docs/design.md §4)."""
 
     levy = "levy"
     oracle = "oracle"
@@ -170,7 +176,7 @@ class LevySettings:
 
 @dataclass
 class SearchConfig:
-    """Lévy flight, PSO and DE settings; the demonstrations for imitation (DESIGN §4-5)."""
+    """Lévy flight, PSO and DE settings; the demonstrations for imitation (docs/design.md §4-5)."""
 
     online: LevySettings = field(default_factory=LevySettings)
     """Online refinement of the voted decision (paper: P=5, G_max=10, β=1.5, th=0.4)."""
@@ -222,6 +228,8 @@ class ExperimentConfig:
     imitation (Table II), pretrain_loss (Fig. 3), levy_fitness (Fig. 4), training_reward (Fig. 5)."""
     caption: str = ""
     """Caption of the table or figure in the Snakemake report."""
+    plugins: list[str] = field(default_factory=list)
+    """Modules this experiment's methods are registered in (besides the top-level ``plugins``)."""
     methods: list[str] = field(default_factory=list)
     """Rows the table or figure shows, in order: registered method names (dirs.methods) or the extra
     rows their evaluations write (``dirs+repair``, ``dirs-last``); the workflow runs exactly the
@@ -274,7 +282,7 @@ class DDPGConfig:
 class MADDPGConfig:
     """MADDPG baseline (PyTorch): one actor per server on its own gains h_j, a centralised critic."""
 
-    actor_hidden: Optional[list[int]] = None
+    actor_hidden: list[int] | None = None
     """Hidden layers of every actor; null = DIRS-like sizes [1.5 N, 1.25 N] (xlarge: [300, 250])."""
     critic_hidden: list[int] = field(default_factory=lambda: [512, 256])
     """Hidden layers of the centralised critic Q(all gains, all actors' outputs)."""
@@ -298,12 +306,12 @@ class MADDPGConfig:
 
 @dataclass
 class BaselineConfig:
-    """DRL baselines (paper §V-D; DESIGN §5): AC, DDPG (stable-baselines3), MADDPG (PyTorch)."""
+    """DRL baselines (paper §V-D; docs/design.md §5): AC, DDPG (stable-baselines3), MADDPG (PyTorch)."""
 
     algo: str = "maddpg"
     """Baseline a stage run alone (``python -m dirs train_baseline``) trains/evaluates; the workflow
     trains the ones the experiments' ``methods:`` name (registered methods of kind ``drl``)."""
-    interactions: Optional[int] = None
+    interactions: int | None = None
     """Environment interactions (one per channel sample); null = scenario.num_train = T_DRL, as DIRS."""
     reference: str = "remote"
     """Reward reference: reward = scale·(Φ_ref/Φ − 1); remote | greedy | local | none (scale/Φ)."""
@@ -341,7 +349,7 @@ SELECTIONS = ("best", "last")
 class DirsConfig:
     """DIRS agents and their training (paper §IV, Alg. 1-4; defaults = the paper's values)."""
 
-    hidden: Optional[list[int]] = None
+    hidden: list[int] | None = None
     """Hidden layer sizes of every agent; null = the paper's for the scenario's N (medium [80, 60],
     large [260, 200], xlarge [300, 250]; otherwise [max(80, 1.5N), max(60, 1.25N)])."""
     lr: float = 1e-3
@@ -520,6 +528,8 @@ def validate(cfg: DictConfig) -> None:
         validate_search(cfg)
     if "baseline" in cfg:
         validate_baseline(cfg.baseline)
+    validate_evaluation(cfg)
+    validate_experiment(cfg.experiment)
 
 
 def validate_levy(settings, key: str) -> None:
@@ -892,3 +902,24 @@ def validate_memory(cfg: DictConfig, available: int | None = None) -> None:
             f"more than the {have / 2**30:.1f} GiB of memory available; lower scenario.num_train / num_test / "
             "num_iotds / num_servers"
         )
+
+
+def validate_evaluation(cfg) -> None:
+    """``evaluation.*`` sample counts are positive (a zero or negative count would blank a column)."""
+    for key in ("timing_samples", "search_samples"):
+        if cfg.evaluation[key] < 1:
+            raise ParameterError(f"evaluation.{key}: must be >= 1, got {cfg.evaluation[key]}")
+
+
+#: Report kinds of an experiment (the rule that builds it, workflow/rules/experiments.smk).
+REPORTS = ("none", "quality", "cost", "time_energy", "objective_vs_n", "scale", "allocation", "imitation",
+           "pretrain_loss", "training_reward", "levy_fitness")
+
+
+def validate_experiment(exp) -> None:
+    """``experiment.report`` is a known kind, and a selected experiment shows at least one row."""
+    if exp.report not in REPORTS:
+        raise ParameterError(f"experiment.report: unknown report kind {exp.report!r} (experiment {exp.id}); "
+                             f"allowed: {', '.join(REPORTS)}")
+    if exp.id != "none" and exp.report != "none" and not exp.methods:
+        raise ParameterError(f"experiment.methods: experiment {exp.id!r} lists no rows to show")

@@ -10,7 +10,7 @@ per-sample time of one batched call.
 from __future__ import annotations
 
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 

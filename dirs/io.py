@@ -46,9 +46,10 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable, Mapping
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from dirs.system.params import ParameterError
 
@@ -171,7 +172,10 @@ def dirs_variants(cfg) -> dict[str, Method]:
 
 def registry(cfg=None) -> dict[str, Method]:
     """Every registered method by name; with ``cfg``, also its plug-ins and its DIRS variants."""
-    discover(cfg.get("plugins", ()) if cfg is not None else ())
+    plugins = []
+    if cfg is not None:
+        plugins = list(cfg.get("plugins", ())) + list(cfg.experiment.get("plugins", ()) if "experiment" in cfg else ())
+    discover(plugins)
     out = dict(_REGISTRY)
     if cfg is not None and "dirs" in cfg:
         for name, m in dirs_variants(cfg).items():

@@ -22,8 +22,9 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 PARENT_ENV = "DIRS_MLFLOW_PARENT_RUN_ID"
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class StageRun:
         self._last_flush = time.monotonic()
 
     # ---------------------------------------------------------------- lifecycle
-    def __enter__(self) -> "StageRun":
+    def __enter__(self) -> StageRun:
         if not self.enabled:
             return self
         from mlflow.entities import Param

@@ -9,7 +9,7 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-from dirs.system import Scenario, SystemParams
+from dirs.system import Scenario, SystemParams  # noqa: E402 (after the hypothesis profile)
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ aggregates seeds per (method, allocation)."""
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import random_instance
 
 from dirs.report.experiments import allocation_table
 from dirs.solvers.levy import equal_shares, levy_flight, price_allocation
 from dirs.stages.ablation import ABLATION_COLUMNS
 from dirs.system import evaluate
-
-from conftest import random_instance
 
 
 @pytest.mark.parametrize("trial", range(6))

@@ -1,4 +1,4 @@
-"""Exact resource allocation (DESIGN §2): closed-form power, CPU split, feasibility."""
+"""Exact resource allocation (docs/design.md §2): closed-form power, CPU split, feasibility."""
 
 import numpy as np
 import pytest

@@ -415,8 +415,7 @@ def test_sb3_model_truncated(instance, work):
 
 # ---------------------------------------------------------------------------------- provenance
 def test_provenance_mismatch_names_both_files(instance, work, tmp_path):
-    from dirs.io import (InputFileError, check_provenance, provenance, read_npz_provenance,
-                         write_npz_with_provenance)
+    from dirs.io import InputFileError, check_provenance, provenance, read_npz_provenance, write_npz_with_provenance
 
     out = tmp_path / "optimum.npz"
     write_npz_with_provenance(out, provenance(channels=work / "channels.npz"), objective=np.ones(4))
@@ -593,7 +592,7 @@ def test_env_refuses_actions_outside_its_space(envs, case):
 
 def test_env_accepts_what_sb3_and_gymnasium_send(envs):
     """MultiDiscrete: int64 arrays (SB3) and samples; Box: float32 samples in [-1, 1]."""
-    for kind, env in envs.items():
+    for _kind, env in envs.items():
         env.reset(options={"index": 1})
         _, reward, done, _, info = env.step(env.action_space.sample())
         assert done and np.isfinite(reward) and info["objective"] > 0

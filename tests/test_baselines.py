@@ -1,4 +1,4 @@
-"""DRL baselines (DESIGN §5): the Gymnasium environment, AC / DDPG (stable-baselines3), MADDPG."""
+"""DRL baselines (docs/design.md §5): the Gymnasium environment, AC / DDPG (stable-baselines3), MADDPG."""
 
 import gymnasium as gym
 import numpy as np
@@ -17,7 +17,7 @@ from dirs.system import Scenario, evaluate
 from dirs.system.params import ParameterError
 
 ALGOS = ["ac", "ddpg", "maddpg"]
-#: Interactions of the short training runs (a few hundred at most, DESIGN's smoke rule).
+#: Interactions of the short training runs (a few hundred at most, docs/design.md's smoke rule).
 SHORT = 300
 
 
@@ -161,8 +161,10 @@ def test_baseline_config_is_validated():
         compose(["baseline.reference=pso"])
     with pytest.raises(ParameterError, match="baseline.interactions"):
         compose(["baseline.interactions=0"])
-    with pytest.raises(ParameterError, match="unknown baseline"):
+    with pytest.raises(ParameterError, match="baseline.algorithms"):  # no such key: the registry decides
         compose(["baseline.algorithms=[ac,ppo]"])
+    with pytest.raises(ParameterError, match="unknown method 'ppo'"):
+        train("ppo", None, None, None)
 
 
 def test_registered_on_import():

@@ -50,6 +50,8 @@ def test_generate_demos_writes_labelled_training_samples(instance, demonstrator,
 
 def test_plot_fig4_writes_png_pdf_and_data(instance):
     cfg, paths, d = instance
+    cfg = cfg.copy()
+    cfg.experiment.methods = ["classic", "proposed"]  # the Lévy flight variants of conf/experiment/fig4.yaml
     fig = d / "figs" / "fig4.png"
     plot_fig4(cfg, scenario=[paths["scenario"]] * 2, channels=[paths["channels"]] * 2, figure=fig,
               data=d / "figs" / "fig4.csv")

@@ -1,14 +1,13 @@
-"""Heuristic baselines (DESIGN §5) and the single-move local search."""
+"""Heuristic baselines (docs/design.md §5) and the single-move local search."""
 
 import numpy as np
 import pytest
+from conftest import random_instance
 
 from dirs.solvers.heuristics import HEURISTICS, capacity_rule, greedy, remote
 from dirs.solvers.local_search import improve
 from dirs.solvers.oracle import solve_exact
 from dirs.system import Scenario, SystemParams, evaluate
-
-from conftest import random_instance
 
 
 @pytest.mark.parametrize("name", sorted(HEURISTICS))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dirs.learn import load_policy
-from dirs.learn.agents import InputScaler, Policy, StackedAgents, build_net, hidden_layers
+from dirs.learn.agents import InputScaler, Policy, build_net, hidden_layers
 from dirs.learn.replay import PrioritisedReplay
 from dirs.learn.training import Trainer, TrainSettings, accuracy, set_determinism
 from dirs.solvers.costs import cost_tables
@@ -194,7 +194,7 @@ def test_non_finite_loss_stops_training_with_a_clear_error():
     """A diverging update (here: NaN weights) raises instead of writing a broken model."""
     from dirs.config import compose
     from dirs.stages.learner import make_trainer
-    from dirs.stages.scenario import build_scenario
+    from dirs.system.families import paper_scenario as build_scenario
 
     cfg = compose(["profile=smoke", "scenario.num_iotds=6", "scenario.num_servers=2"])
     sc = build_scenario(cfg)

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import random_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +21,6 @@ from dirs.solvers.levy import (
 from dirs.solvers.oracle import solve_exact
 from dirs.system import evaluate
 from dirs.system.params import ParameterError
-
-from conftest import random_instance
 
 
 def mantegna_tail_theory(beta: float, x: float) -> float:

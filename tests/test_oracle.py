@@ -1,16 +1,15 @@
-"""Exact optimum (DESIGN §3) against brute force; bounds for heterogeneous tasks."""
+"""Exact optimum (docs/design.md §3) against brute force; bounds for heterogeneous tasks."""
 
 import itertools
 
 import numpy as np
 import pytest
+from conftest import random_instance
 
 from dirs.solvers.costs import cost_tables
 from dirs.solvers.heuristics import greedy
 from dirs.solvers.oracle import relaxation_lower_bound, solve_bounded, solve_exact
 from dirs.system import ParameterError, evaluate
-
-from conftest import random_instance
 
 
 def brute_force(gains, params):
@@ -73,4 +72,4 @@ def test_optimum_beats_greedy_on_paper_scale():
     opt = evaluate(solve_exact(gains, sc.params), gains, sc.params).objective
     gr = evaluate(greedy(gains, sc.params), gains, sc.params).objective
     assert np.all(opt <= gr * (1 + 1e-12))
-    assert 260 < opt.mean() < 310  # DESIGN §5a sanity range for the large scenario
+    assert 260 < opt.mean() < 310  # docs/design.md §5a sanity range for the large scenario

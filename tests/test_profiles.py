@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_workflow import copy_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-# Rule families of the full DAG that set-resources may name before their rules exist.
-PLANNED_RULES = {"generate_demos", "pretrain_agents", "train_agents", "train_baseline"}
 HAS_SLURM_PLUGIN = importlib.util.find_spec("snakemake_executor_plugin_slurm") is not None
 
 
@@ -34,11 +31,11 @@ def snakemake(cwd, *args):
     return proc.stdout + proc.stderr
 
 
-def test_slurm_profile_names_existing_or_planned_rules(workflow_copy):
+def test_slurm_profile_names_existing_rules(workflow_copy):
     rules = set(snakemake(workflow_copy, "--list-rules").split())
     cfg = profile("slurm")
     assert cfg["executor"] == "slurm"
-    unknown = set(cfg["set-resources"]) - rules - PLANNED_RULES
+    unknown = set(cfg["set-resources"]) - rules
     assert not unknown, f"set-resources names rules that do not exist: {sorted(unknown)}"
     for rule, res in {"default": cfg["default-resources"], **cfg["set-resources"]}.items():
         assert set(res) <= {"runtime", "mem_mb", "cpus_per_task", "slurm_partition", "slurm_account"}, rule
@@ -48,9 +45,9 @@ def test_slurm_profile_names_existing_or_planned_rules(workflow_copy):
     not HAS_SLURM_PLUGIN, reason="optional extra `cluster` (snakemake-executor-plugin-slurm) not installed"))])
 def test_profile_dry_run(workflow_copy, name):
     out = snakemake(workflow_copy, "-n", "--profile", f"workflow/profiles/{name}", "--config", "profile=smoke")
-    assert "evaluate_heuristics" in out
+    assert "evaluate_method" in out
     if name == "slurm":
-        res = profile("slurm")["set-resources"]["evaluate_heuristics"]
+        res = profile("slurm")["set-resources"]["evaluate_method"]
         assert f"runtime={res['runtime']}" in out and f"mem_mb={res['mem_mb']}" in out
 
 

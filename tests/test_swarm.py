@@ -1,16 +1,15 @@
-"""PSO and DE baselines (DESIGN §5) on the decision space."""
+"""PSO and DE baselines (docs/design.md §5) on the decision space."""
 
 import numpy as np
 import pytest
+from conftest import random_instance
 
+from dirs.solvers.costs import cost_tables
 from dirs.solvers.heuristics import greedy
 from dirs.solvers.oracle import solve_exact
 from dirs.solvers.swarm import SWARMS, differential_evolution_search, initial_population, pso
-from dirs.solvers.costs import cost_tables
 from dirs.system import Scenario, SystemParams, evaluate
 from dirs.system.params import ParameterError
-
-from conftest import random_instance
 
 BUDGET = {"pso": 60, "de": 30}
 

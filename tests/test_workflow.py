@@ -1,6 +1,7 @@
 """End to end: the smoke DAG in a temporary copy of the workflow, MLflow in a temporary store."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,9 +31,32 @@ def snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([SNAKEMAKE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
 
 
+#: The smoke profile's experiments without Fig. 6: the fixture first runs without it, records the
+#: dry run that adds it (only Fig. 6's own jobs may be planned), then completes the DAG.
+WITHOUT_FIG6 = "profile.experiments=[table2,table3,table4,table5,fig3,fig4,fig5,fig7,ablation,scale]"
+PLANNED = re.compile(r"^(?:local)?rule (\w+):$", re.M)
+WILDCARDS = re.compile(r"^\s+wildcards: (.*)$", re.M)
+
+
+def planned_jobs(out: str) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run plans (target rules without wildcards included)."""
+    jobs = []
+    for block in re.split(r"\n(?=\[|(?:local)?rule \w+:)", out):
+        m = PLANNED.search(block)
+        if m:
+            w = WILDCARDS.search(block)
+            jobs.append((m.group(1), w.group(1) if w else ""))
+    return jobs
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     wd = copy_workflow(tmp_path_factory.mktemp("wf"))
+    proc = snakemake(wd, "--cores", "2", "--config", "profile=smoke", f'overrides=["{WITHOUT_FIG6}"]')
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    added = snakemake(wd, "-n", "--config", "profile=smoke")
+    assert added.returncode == 0, added.stderr[-3000:]
+    (wd / "added_fig6.txt").write_text(added.stdout + added.stderr)
     proc = snakemake(wd, "--cores", "2", "--config", "profile=smoke")
     assert proc.returncode == 0, proc.stderr[-5000:]
     return wd
@@ -41,11 +65,13 @@ def smoke_run(tmp_path_factory):
 @pytest.mark.slow
 def test_smoke_outputs(smoke_run):
     for scenario in ("medium", "large", "xlarge"):
-        table = pd.read_csv(smoke_run / f"results/evaluations/{scenario}/seed0/heuristics.csv")
-        assert set(table.method) >= {"optimum", "local", "remote", "random", "greedy"}
+        ev = smoke_run / f"results/evaluations/{scenario}/seed0"
+        table = pd.concat([pd.read_csv(ev / f"{m}.csv") for m in ("optimum", "local", "remote", "random", "greedy")])
+        assert list(table.method) == ["optimum", "local", "remote", "random", "greedy"]
         assert (table.nrr_opt <= 1 + 1e-12).all()
         assert table.set_index("method").loc["optimum", "nrr_opt"] == pytest.approx(1.0)
         assert (smoke_run / f"data/scenarios/{scenario}/seed0/channels.npz").is_file()
+        assert (ev / "greedy.csv.provenance.json").is_file()  # every evaluation knows its inputs
 
 
 @pytest.mark.slow
@@ -71,15 +97,19 @@ def test_smoke_runs_logged_to_mlflow(smoke_run):
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
     stages = {r.data.tags["dirs.stage"] for r in children}
-    assert {"generate_scenario", "solve_optimum", "evaluate_heuristics"} <= stages
+    assert {"generate_scenario", "solve_optimum", "evaluate_method"} <= stages
     assert {"train_baseline", "evaluate_baseline"} <= stages
     trained = [r for r in children if r.data.tags["dirs.stage"] == "train_baseline"]
     assert {r.data.tags["dirs.algo"] for r in trained} == {"ac", "ddpg", "maddpg"}
     assert all("train_s" in r.data.metrics for r in trained)
     assert all(r.info.status == "FINISHED" for r in children)
-    heur = [r for r in children if r.data.tags["dirs.stage"] == "evaluate_heuristics"]
-    assert all("greedy.nrr_opt" in r.data.metrics for r in heur)
-    assert all(r.data.params["scenario.num_train"] == "64" for r in children)
+    greedy = [r for r in children if r.data.tags.get("dirs.method") == "greedy"]
+    assert greedy and all("nrr_opt" in r.data.metrics for r in greedy)
+    assert all(r.info.run_name.startswith("evaluate_method ") and r.info.run_name.endswith(" seed0 greedy")
+               for r in greedy)
+    per_instance = [r for r in children if "dirs.scenario" in r.data.tags]
+    assert all(r.data.params["scenario.num_train"] == "64" for r in per_instance)
+    assert exp.tags.get("mlflow.experimentKind") == "custom_model_development"  # the UI opens on the runs table
 
 
 @pytest.mark.slow
@@ -92,7 +122,6 @@ def test_second_dry_run_has_nothing_to_do(smoke_run):
 @pytest.mark.slow
 def test_smoke_demos_and_fig4(smoke_run):
     import numpy as np
-
     from mlflow.tracking import MlflowClient
 
     for scenario in ("medium", "large", "xlarge"):
@@ -107,13 +136,12 @@ def test_smoke_demos_and_fig4(smoke_run):
     demos = [r for r in runs if r.data.tags.get("dirs.stage") == "generate_demos"]
     assert {"medium", "large", "xlarge"} <= {r.data.tags["dirs.scenario"] for r in demos}
     assert all("nrr_mean" in r.data.metrics for r in demos)
-    assert any(r.data.tags.get("dirs.stage") == "plot_fig4" for r in runs)
+    assert any(r.data.tags.get("dirs.stage") == "plot_levy_fitness" for r in runs)
 
 
 @pytest.mark.slow
 def test_smoke_learner_outputs(smoke_run):
     import numpy as np
-
     from mlflow.tracking import MlflowClient
 
     from dirs.learn import load_policy
@@ -133,7 +161,7 @@ def test_smoke_learner_outputs(smoke_run):
         assert (smoke_run / "results/figures" / name).stat().st_size > 0
     t2 = pd.read_csv(smoke_run / "results/tables/table2.csv")
     assert set(t2.loss) == {"L1", "LD"} and t2.train_accuracy.between(0, 1).all()
-    f5 = pd.read_csv(smoke_run / "results/tables/fig5.csv")
+    f5 = pd.read_csv(smoke_run / "results/figures/fig5.csv")
     assert set(f5.variant) == {"dirs", "ensemble-levy", "ensemble-egreedy"}
     assert not (smoke_run / "results/checkpoints").exists() or not any((smoke_run / "results/checkpoints").rglob("*.pt"))
     client = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}")
@@ -151,7 +179,7 @@ def test_smoke_learner_outputs(smoke_run):
 
 
 TABLES = ("table2", "table3", "table4", "table5", "ablation")
-FIGURES = ("fig3", "fig4", "fig5", "fig6", "fig7")
+FIGURES = ("fig3", "fig4", "fig5", "fig6", "fig7", "scale")
 
 
 @pytest.mark.slow
@@ -160,7 +188,7 @@ def test_smoke_builds_every_table_and_figure(smoke_run):
         assert pd.read_csv(smoke_run / f"results/tables/{name}.csv").shape[0] > 0, name
         assert (smoke_run / f"results/tables/{name}.md").read_text().count("|") > 10, name
     for name in FIGURES:
-        for ext in ("png", "pdf"):
+        for ext in ("png", "pdf", "csv"):
             assert (smoke_run / f"results/figures/{name}.{ext}").stat().st_size > 0, (name, ext)
     ablation = pd.read_csv(smoke_run / "results/tables/ablation.csv")
     assert {"exact", "search"} <= set(ablation.allocation)
@@ -176,16 +204,78 @@ def test_smoke_report_shows_every_table_and_figure(smoke_run):
         assert name in html, name
 
 
+def dry_run(wd, *config):
+    proc = snakemake(wd, "-n", "--config", "profile=smoke", *config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return planned_jobs(proc.stdout + proc.stderr)
+
+
+@pytest.mark.slow
+def test_adding_an_experiment_plans_only_its_own_jobs(smoke_run):
+    jobs = planned_jobs((smoke_run / "added_fig6.txt").read_text())
+    assert jobs, "adding fig6 planned nothing"
+    others = [(r, w) for r, w in jobs if r not in ("plot_time_energy", "fig6", "experiments", "all", "evaluations")
+              and "scenario=large-time-sensitive" not in w]
+    assert others == [], others  # only fig6's instance, its table job and the aggregate targets
+
+
+@pytest.mark.slow
+def test_three_seeds_plan_no_job_of_seed_0(smoke_run):
+    jobs = dry_run(smoke_run, 'overrides=["profile.seeds=[0,1,2]"]')
+    assert jobs and not [j for j in jobs if "seed=0" in j[1]]
+
+
+def _touched(wd, rel, edit=None):
+    """Dry run after touching (or editing) ``rel`` in the copy; the file is restored afterwards."""
+    path = wd / rel
+    text, st = path.read_text(), path.stat()
+    try:
+        if edit is None:
+            os.utime(path)
+        else:
+            path.write_text(edit(text))
+        return dry_run(wd)
+    finally:
+        path.write_text(text)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+#: Rules whose jobs never import the learner (their code inputs are their stage's import closure).
+NEVER_LEARNER = {"generate_scenario", "solve_optimum", "evaluate_method", "generate_demos"}
+
+
+@pytest.mark.slow
+def test_touching_a_module_reruns_exactly_its_importers(smoke_run):
+    from dirs.codedeps import closure
+    from dirs.stages import registry
+
+    jobs = _touched(smoke_run, "dirs/learn/vote.py")
+    rules = {r for r, _ in jobs}
+    importers = {name for name, st in registry().items() if any(p.name == "vote.py" and p.parent.name == "learn"
+                                                                  for p in closure(st.module))}
+    assert {"train_agents", "evaluate_policy", "pretrain_agents"} <= rules
+    assert not rules & NEVER_LEARNER, rules & NEVER_LEARNER
+    # every planned job imports vote.py or consumes an output of one that does (tables, targets)
+    consumers = {"make_quality_table", "make_cost_table", "plot_time_energy", "plot_objective_vs_n", "plot_scale",
+                 "make_ablation", "make_imitation_table", "plot_pretrain_loss", "plot_training_reward"}
+    assert rules - importers - consumers - {"all", "experiments", "evaluations"} <= {
+        "table2", "table3", "table4", "table5", "fig3", "fig4", "fig5", "fig6", "fig7", "ablation", "scale"}
+
+
+@pytest.mark.slow
+def test_docstring_edit_reruns_only_the_modules_importers(smoke_run):
+    jobs = _touched(smoke_run, "dirs/solvers/swarm.py", lambda t: t.replace('"""', '"""Edited. ', 1))
+    methods = {w.split("method=")[-1] for r, w in jobs if r == "evaluate_method"}
+    assert methods and methods <= {"pso", "pso-seeded", "de", "de-seeded", "levy", "levy-greedy"}, methods
+    assert not {r for r, _ in jobs} & {"generate_scenario", "solve_optimum", "generate_demos", "train_agents"}
+
+
 @pytest.mark.slow
 def test_editing_one_scenario_value_reruns_only_its_stages(smoke_run):
     """Last test of the module: it edits the smoke copy's conf/."""
-    import re
-
     path = smoke_run / "conf/scenario/medium.yaml"
     path.write_text(path.read_text().replace("mec_cpu_hz: 15.0e9", "mec_cpu_hz: 14.0e9"))
-    proc = snakemake(smoke_run, "-n", "--config", "profile=smoke")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = proc.stdout + proc.stderr
-    planned = set(re.findall(r"scenario=([A-Za-z0-9_.-]+)", out))
+    jobs = dry_run(smoke_run)
+    planned = {re.search(r"scenario=([A-Za-z0-9_.-]+)", w).group(1) for _, w in jobs if "scenario=" in w}
     assert planned == {"medium"}, planned
-    assert "rule freeze_config" in out and "rule generate_scenario" in out
+    assert "generate_scenario" in {r for r, _ in jobs}

@@ -6,14 +6,14 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
 from test_workflow import copy_workflow, snakemake
 
 SMOKE = ("--config", "profile=smoke")
 #: A slice of the smoke DAG that runs every kind of stage of the medium scenario end to end.
 TARGETS = [
-    "results/evaluations/medium/seed0/heuristics.csv",
-    "results/evaluations/medium/seed0/search.csv",
+    "results/evaluations/medium/seed0/greedy.csv",
+    "results/evaluations/medium/seed0/random.csv",
+    "results/evaluations/medium/seed0/pso.csv",
     "results/evaluations/medium/seed0/policy_dirs.csv",
 ]
 TIMING = re.compile(r"(_ms|_s)$")

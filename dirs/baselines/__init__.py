@@ -1,4 +1,4 @@
-"""DRL baselines of the paper (§V-D; DESIGN §5): a Gymnasium environment of the MEC problem
+"""DRL baselines of the paper (§V-D; docs/design.md §5): a Gymnasium environment of the MEC problem
 (registered as ``dirs/MECOffload-v0`` on import), AC (stable-baselines3 A2C) and DDPG
 (stable-baselines3 DDPG) on it, and MADDPG in PyTorch (one actor per server, centralised critic,
 DIRS's max vote).  :func:`load_baseline` reloads any of them as a policy with ``decide(gains)``."""

@@ -1,4 +1,4 @@
-"""A Gymnasium environment of the MEC offloading problem (paper §III; DESIGN §1, §5).
+"""A Gymnasium environment of the MEC offloading problem (paper §III; docs/design.md §1, §5).
 
 One episode = one time slot = one channel sample: :meth:`MECOffloadEnv.reset` draws a sample of the
 scenario's training gains ``(T, N, M)``, the agent answers with one decision for every IoTD, and
@@ -60,7 +60,7 @@ class ObsStats:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, gains: np.ndarray) -> "ObsStats":
+    def fit(cls, gains: np.ndarray) -> ObsStats:
         """Statistics of the training gains ``(T, N, M)`` (std floored at 1e-6)."""
         lg = np.log(np.asarray(gains, dtype=np.float64))
         std = lg.std(0) if len(lg) > 1 else np.ones(lg.shape[1:])
@@ -75,7 +75,7 @@ class ObsStats:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], shape: tuple[int, int] | None = None, source: str = "obs_stats") -> "ObsStats":
+    def from_dict(cls, data: dict[str, Any], shape: tuple[int, int] | None = None, source: str = "obs_stats") -> ObsStats:
         """Statistics from :meth:`to_dict`'s form, checked: ``mean``, ``std`` present, numeric, of
         ``shape`` (N, M) when given, finite, ``std > 0``."""
         if not isinstance(data, dict) or "mean" not in data or "std" not in data:

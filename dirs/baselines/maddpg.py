@@ -1,7 +1,7 @@
 """MADDPG baseline (paper §V-D; Lowe et al., 2017) in PyTorch.
 
 * **Actors**: one per server j, on its own gains h_j = (h_1j … h_Nj) (standardised log-gains), with
-  N sigmoid outputs "IoTD i offloads to me" — the same shape as DIRS's agents (DESIGN §4).  The M
+  N sigmoid outputs "IoTD i offloads to me" — the same shape as DIRS's agents (docs/design.md §4).  The M
   actors' weights are stacked, so all run in one batched forward pass (``torch.baddbmm``).
 * **Decisions**: DIRS's max vote (:func:`dirs.learn.vote.vote`) over the M actors' outputs.
 * **Critic**: one centralised Q(all gains, all actors' outputs) → the expected reward.
@@ -22,9 +22,10 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -129,7 +130,7 @@ class MADDPGPolicy:
         (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "MADDPGPolicy":
+    def load(cls, path: str | Path) -> MADDPGPolicy:
         from dirs.io import InputFileError, read_json
 
         path = Path(path)

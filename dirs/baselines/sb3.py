@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class SB3Policy:
         (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "SB3Policy":
+    def load(cls, path: str | Path) -> SB3Policy:
         from stable_baselines3 import A2C, DDPG
 
         from dirs.io import InputFileError, read_json

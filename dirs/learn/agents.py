@@ -17,8 +17,9 @@ saved as ``policy.pt`` (tensors only, ``weights_only`` loadable) + ``policy.json
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -108,7 +109,7 @@ class InputScaler:
         self._inv_t = torch.as_tensor(1.0 / self.std.T[:, None, :], dtype=torch.float32)
 
     @classmethod
-    def fit(cls, gains: np.ndarray) -> "InputScaler":
+    def fit(cls, gains: np.ndarray) -> InputScaler:
         lg = np.log(np.asarray(gains, dtype=np.float64))
         return cls(lg.mean(0), np.maximum(lg.std(0), 1e-6))
 

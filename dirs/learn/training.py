@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -78,7 +78,7 @@ class TrainSettings:
             raise ParameterError(f"dirs.exploration: unknown value {self.exploration!r}; allowed: {list(EXPLORATIONS)}")
 
     @classmethod
-    def from_config(cls, dirs_cfg, variant, online) -> "TrainSettings":
+    def from_config(cls, dirs_cfg, variant, online) -> TrainSettings:
         """Settings of one run: ``dirs_cfg`` (``cfg.dirs``), ``variant`` (``cfg.dirs.variants[name]``),
         ``online`` (``cfg.search.online``, the refinement's Lévy settings)."""
         from dataclasses import fields
@@ -255,7 +255,7 @@ class Trainer:
     def train_online(self, gains: np.ndarray, tables: CostTables, *,
                      validation: tuple[np.ndarray, CostTables, np.ndarray] | None = None,
                      on_step: Callable[[dict[str, float]], None] | None = None,
-                     checkpoint: Callable[["Trainer"], None] | None = None, checkpoint_every: int = 0,
+                     checkpoint: Callable[[Trainer], None] | None = None, checkpoint_every: int = 0,
                      stop_after: int | None = None, progress: bool = False) -> list[dict[str, float]]:
         """Online ensemble training over the slots ``gains`` (one pass, T_DRL = len(gains)).
 

@@ -8,8 +8,8 @@ reward compares with PSO's on the same scale), and the paper's printed value.  N
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ import pandas as pd
 from dirs.report import paper
 from dirs.report.figures import _pyplot, save_figure
 from dirs.report.tables import aggregate, load_rows, to_markdown, write_table
+
 
 def instance_of(path: str | Path) -> tuple[str, int]:
     """(instance, seed) of ``results/evaluations/<instance>/seed<k>/<file>.csv``."""
@@ -147,10 +148,10 @@ def allocation_table(evaluations, csv_path, md_path, title: str) -> pd.DataFrame
     """Allocation ablation: objective, NRR vs the optimum and decision time per (method, allocation)."""
     rows = load_evaluations(evaluations)
     table = aggregate(rows, ["objective", "nrr_opt", "nrr_opt_min", "decision_ms"], by=("instance", "method", "allocation"))
-    table["method"] = table.method.map(lambda m: ABLATION_labels.get(m, m))
+    table["method"] = table.method.map(lambda m: ABLATION_LABELS.get(m, m))
     md = to_markdown(table, {"objective": 2, "nrr_opt": 4, "nrr_opt_min": 4, "decision_ms": 2},
                      keep=("instance", "method", "allocation"))
-    md += ("\n`exact`: f and p in closed form for the decision (ours, DESIGN §2); `search`: f and p searched "
+    md += ("\n`exact`: f and p in closed form for the decision (ours, docs/design.md §2); `search`: f and p searched "
            "with the decision (the paper's x = [a, f, p], eq. 19); `equal shares, P_max`: the start allocation "
            "of that search. NRR: per-sample objective(optimum) / objective(method), mean and worst sample; "
            "decision time: median per sample at batch 1, allocation included.\n")

@@ -7,8 +7,8 @@ are aggregated as mean and 95% confidence interval (Student t) where there is mo
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 

@@ -84,15 +84,82 @@ class _Dual:
     iterations: int
 
 
+def _kkt(gam: np.ndarray, s: np.ndarray, load0: np.ndarray, w: np.ndarray, x: np.ndarray, mn: np.ndarray,
+         width: float, max_pairs: int):
+    """Exact relaxation optimum for a guessed tie structure: ``(λ, consistent)`` or None.
+
+    ``consistent`` is True when the structure's solution is primal feasible (every split z_ij ≥ 0)
+    and dual consistent (at the new λ every item's assumed options are its cheapest ones): then the
+    relaxed point and λ have equal value, so q(λ) *is* the relaxation optimum.
+
+    Options within ``width`` of an item's cheapest price x_ij = γ_ij + λ_j are taken as tied; the
+    other items keep their cheapest option.  The KKT conditions of the relaxation on that structure
+    are linear: γ_ij + λ_j = μ_i (j tied for i, λ_0 = 0), Σ_j z_ij = 1, and
+    λ_j / (2 w_j) = load of server j (fixed items + Σ_i s_i z_ij).  Solved as one linear system.
+    """
+    m = w.shape[0]
+    tied = x <= mn[:, None] + width
+    multi = tied.sum(1) > 1
+    ti = np.flatnonzero(multi)
+    single = ~multi
+    o = x.argmin(1)
+    base = load0 + np.bincount(o[single], weights=s[single], minlength=m + 1)[1:]
+    if ti.size == 0:
+        lam = 2.0 * w * base
+        return lam, _cheapest(gam, lam, tied)
+    pi, pj = np.nonzero(tied[ti])
+    if pi.size > max_pairs:
+        return None  # pairs (tie item index into ti, option)
+    npair, nt = pi.size, ti.size
+    nv = m + npair + nt  # unknowns: λ (M), z per pair, μ per tie item
+    a = np.zeros((nv, nv))
+    b = np.zeros(nv)
+    r = np.arange(npair)
+    # γ_ij + λ_j − μ_i = 0
+    srv = pj > 0
+    a[r[srv], pj[srv] - 1] = 1.0
+    a[r, m + npair + pi] = -1.0
+    b[r] = -gam[ti[pi], pj]
+    # Σ_j z_ij = 1
+    a[npair + pi, m + r] = 1.0
+    b[npair: npair + nt] = 1.0
+    # λ_j / (2 w_j) − Σ s_i z_ij = base_j
+    row0 = npair + nt
+    a[row0 + np.arange(m), np.arange(m)] = 0.5 / w
+    a[row0 + pj[srv] - 1, m + r[srv]] = -s[ti[pi[srv]]]
+    b[row0: row0 + m] = base
+    try:
+        sol = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        sol = np.linalg.lstsq(a, b, rcond=None)[0]
+    lam = sol[:m]
+    if not np.all(np.isfinite(lam)):
+        return None
+    z = sol[m: m + npair]
+    return lam, bool(np.all(z >= -1e-9)) and _cheapest(gam, lam, tied)
+
+
+def _cheapest(gam: np.ndarray, lam: np.ndarray, tied: np.ndarray) -> bool:
+    """True when, at λ, every option marked in ``tied`` is among its item's cheapest (1e-9 rel.)."""
+    x = gam.copy()
+    x[:, 1:] += lam
+    mn = x.min(1)
+    slack = np.where(tied, x - mn[:, None], 0.0)
+    return bool(np.all(slack <= 1e-9 * (1.0 + np.abs(mn)[:, None])))
+
+
 def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np.ndarray, lam: np.ndarray,
-          tau_start: float, tau_stop: float, stop_at: float = np.inf) -> _Dual:
+          tau_start: float, tau_stop: float, stop_at: float = np.inf, give_up_below: float = -np.inf) -> _Dual:
     """Maximise q(λ) = cost0 + λ·load0 + Σ_i s_i min_j (γ_ij + λ_j) − Σ_j λ_j²/(4 w_j) (module doc).
 
     gam: ``(k, M+1)`` unit costs γ_ij = c_ij / s_i of the free items, ``inf`` for excluded options;
     s: ``(k,)`` their √F (normalised); cost0, load0: cost and server loads of the fixed items.
     Newton's method on the smoothed dual for τ = tau_start, tau_start/10, …, tau_stop (absolute,
-    in units of γ), Armijo backtracking; returns the multipliers with the best *exact* q seen, and
-    stops early once the exact q reaches ``stop_at`` (the node is then pruned).
+    in units of γ), Armijo backtracking; after each stage the tie structure read off the smoothed
+    solution is solved exactly (:func:`_kkt`), which ends the search when it is consistent (the
+    relaxation is then solved to machine precision).  Returns the multipliers with the best *exact*
+    q seen; stops early once q reaches ``stop_at`` (the node is pruned) or once a primal relaxed
+    point (the softmin weights) costs less than ``give_up_below`` (no bound can reach it).
     """
     m = w.shape[0]
     inv2w = 0.5 / w
@@ -100,11 +167,14 @@ def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np
     best_q, best_lam = -np.inf, lam.copy()
     iters = 0
 
-    def evaluate(lam_, tau):
+    def exact(lam_):
         x = gam.copy()
         x[:, 1:] += lam_
         mn = x.min(1)
-        q_exact = cost0 + lam_ @ load0 + s @ mn - lam_ @ (lam_ * 0.5 * inv2w)
+        return x, mn, cost0 + lam_ @ load0 + s @ mn - lam_ @ (lam_ * 0.5 * inv2w)
+
+    def evaluate(lam_, tau):
+        x, mn, q_exact = exact(lam_)
         e = np.exp(-(x - mn[:, None]) / tau)
         z = e.sum(1)
         q_tau = q_exact - tau * (s @ np.log(z))
@@ -127,7 +197,7 @@ def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np
             except np.linalg.LinAlgError:
                 d = grad / inv2w
             dec = grad @ d
-            if not dec > 1e-15 * (1.0 + abs(q_tau)):
+            if not dec > 1e-14 * (1.0 + abs(q_tau)):
                 break
             step = 1.0
             while True:
@@ -140,9 +210,27 @@ def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np
             if qt_n < q_tau:  # no progress possible at this precision
                 break
             lam, x, mn, q_exact, q_tau, p = lam_new, xn, mnn, qe_n, qt_n, pn
+            if dec < 1e-3 * tau * s.sum():  # close enough for this τ: try the exact finish
+                break
         if q_exact > best_q:
             best_q, best_lam = q_exact, lam.copy()
-        if tau <= tau_stop or best_q >= stop_at:
+        if best_q >= stop_at:
+            break
+        # exact finish on the tie structure of the smoothed solution
+        found = _kkt(gam, s, load0, w, x, mn, 20.0 * tau, 4 * m + 8)
+        if found is not None:
+            iters += 1
+            lam_k, consistent = found
+            qk = exact(lam_k)[2]
+            if qk > best_q:
+                best_q, best_lam = qk, lam_k
+            if consistent:  # q(λ_k) is the relaxation optimum: nothing left to gain
+                break
+        if best_q >= stop_at or tau <= tau_stop:
+            break
+        primal = cost0 + (p * (gam * s[:, None])).sum() + w @ (load0 + ps.sum(0)) ** 2 if np.isfinite(
+            give_up_below) else np.inf
+        if primal < give_up_below:
             break
         tau *= _TAU_FACTOR
     return _finish_dual(gam, best_lam, best_q, iters)
@@ -180,6 +268,114 @@ def _one_opt(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray, max_rou
     return a
 
 
+def _swap_search(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray, max_rounds: int = 10_000) -> np.ndarray:
+    """Best single-IoTD move or pair exchange (i: j → k, l: k → j) until none improves.
+
+    The exchange's change is Δc + w_j (2 L_j δ + δ²) + w_k (δ² − 2 L_k δ) with δ = s_l − s_i (local
+    has w = 0); every pair at once, ``(N, N)`` arrays.
+    """
+    a = _one_opt(a, c, s, w, max_rounds)
+    n, m1 = c.shape
+    w0 = np.concatenate(([0.0], w))
+    rows = np.arange(n)
+    delta_s = s[None, :] - s[:, None]  # δ for (i, l)
+    ds2 = delta_s * delta_s
+    for _ in range(max_rounds):
+        loads = np.bincount(a, weights=s, minlength=m1)
+        cur = c[rows, a]
+        to = c[:, a]  # (i, l): c[i, a_l]
+        dc = to - cur[:, None] + to.T - cur[None, :]
+        wj, wk = w0[a][:, None], w0[a][None, :]
+        lj, lk = loads[a][:, None], loads[a][None, :]
+        dq = wj * (2.0 * lj * delta_s + ds2) + wk * (ds2 - 2.0 * lk * delta_s)
+        delta = dc + dq
+        delta[a[:, None] == a[None, :]] = 0.0
+        k = int(delta.argmin())
+        if not delta.flat[k] < -1e-13 * (1.0 + np.abs(cur).sum()):
+            break
+        i, l = divmod(k, n)
+        a[i], a[l] = a[l], a[i]
+        a = _one_opt(a, c, s, w, max_rounds)
+    return a
+
+
+def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, tol: float, time_limit_s: float,
+               ub_core: float, grid: int = 15):
+    """Solve the core left after fixing: min Σ_i r_{i,a_i} + Σ_j w_j (D_j + Σ_{i: a_i=j} s_i)², D = dev0.
+
+    By the identity f(a) = q(λ) + Σ_i r_i(a_i) + Σ_j w_j (L_j(a) − λ_j/(2 w_j))² (module doc) this is
+    the original problem on the free IoTDs (red: ``(k, M+1)`` reduced costs, ``inf`` = excluded;
+    dev0 = fixed loads − λ/(2w); ub_core: the incumbent's core value).  HiGHS (:func:`scipy.optimize.milp`) on an outer approximation:
+    y_j ≥ tangents of w_j D_j² (a grid, then lazily at each solution's D until tight).  Returns
+    ``(choice (k,), core objective, lower bound on the core optimum, finished)``.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix, csr_matrix, vstack
+
+    t0 = time.perf_counter()
+    k, m1 = red.shape
+    m = m1 - 1
+    pi, pj = np.nonzero(np.isfinite(red))
+    nv = pi.size
+    cost = np.concatenate([red[pi, pj], np.ones(m)])
+    integrality = np.concatenate([np.ones(nv), np.zeros(m)])
+    bounds = Bounds(np.zeros(nv + m), np.concatenate([np.ones(nv), np.full(m, np.inf)]))
+    assign = LinearConstraint(coo_matrix((np.ones(nv), (pi, np.arange(nv))), shape=(k, nv + m)), 1.0, 1.0)
+    srv = pj > 0
+
+    def cuts(points):  # points: list of (j, t): y_j ≥ w_j (2 t D_j − t²)
+        rows, cols, vals, ub = [], [], [], []
+        for r, (j, t) in enumerate(points):
+            sel = np.flatnonzero(srv & (pj == j + 1))
+            rows += [r] * (sel.size + 1)
+            cols += list(sel) + [nv + j]
+            vals += list(2.0 * w[j] * t * s[pi[sel]]) + [-1.0]
+            ub.append(w[j] * t * t - 2.0 * w[j] * t * dev0[j])
+        return csr_matrix((vals, (rows, cols)), shape=(len(points), nv + m)), np.asarray(ub)
+
+    reach = np.abs(dev0) + 2.0 * s.max()
+    points = [(j, float(t)) for j in range(m) for t in np.linspace(-reach[j], reach[j], 2 * grid + 1)]
+    mats, ubs = [], []
+    best, best_val, bound, finished = None, np.inf, -np.inf, False
+    factor = 0.5
+    while True:
+        mat, ub = cuts(points)
+        mats.append(mat)
+        ubs.append(ub)
+        left = time_limit_s - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        gap = factor * tol / max(min(best_val, ub_core), 1e-12)
+        res = milp(cost, integrality=integrality, bounds=bounds,
+                   constraints=[assign, LinearConstraint(vstack(mats).tocsr(), -np.inf, np.concatenate(ubs))],
+                   options={"time_limit": left, "mip_rel_gap": min(max(gap, 1e-9), 1e-2), "disp": False})
+        if res.x is None:
+            break
+        bound = max(bound, float(res.mip_dual_bound))
+        x = res.x[:nv] > 0.5
+        choice = np.zeros(k, dtype=np.int64)
+        choice[pi[x]] = pj[x]
+        d = dev0 + np.bincount(choice, weights=s, minlength=m1)[1:]
+        val = float(red[np.arange(k), choice].sum() + w @ (d * d))
+        if val < best_val:
+            best, best_val = choice, val
+        if best_val - bound <= tol:
+            finished = True
+            break
+        if res.status != 0:  # HiGHS hit the time limit
+            break
+        y = res.x[nv:]
+        loose = w * d * d > y + 0.25 * tol / m
+        if not loose.any():  # cuts tight but HiGHS's gap not within tol: tighten the gap
+            points = []
+            factor *= 0.25
+            if gap <= 1e-9:
+                break
+            continue
+        points = [(int(j), float(d[j])) for j in np.flatnonzero(loose)]
+    return best, best_val, bound, finished
+
+
 @dataclass
 class _Result:
     decision: np.ndarray
@@ -192,7 +388,7 @@ class _Result:
 
 
 def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.ndarray, rel_gap: float,
-               time_limit_s: float, node_limit: int) -> _Result:
+               time_limit_s: float, node_limit: int, core_milp_above: int = 1 << 30) -> _Result:
     """Certified optimum of one sample: c ``(N, M+1)`` option costs, sf ``(N,)`` √F, w_raw ``(M,)``."""
     t_start = time.perf_counter()
     n, m1 = c.shape
@@ -203,7 +399,7 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
     spread = float(np.median(np.abs(gam))) or 1.0
     tau_stop = _TAU_STOP * spread
 
-    best_a = _one_opt(incumbent, c, s, w)
+    best_a = _swap_search(incumbent, c, s, w)
     ub = _objective(best_a, c, s, w)
 
     def tol():
@@ -214,7 +410,7 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
     root = _dual(gam, s, 0.0, np.zeros(m1 - 1), w, lam0, _TAU_START * spread, tau_stop)
     root_bound = root.bound
     floor = np.inf  # smallest bound of everything discarded
-    cand = _one_opt(root.argmin, c, s, w)
+    cand = _swap_search(root.argmin, c, s, w)
     obj = _objective(cand, c, s, w)
     if obj < ub:
         best_a, ub = cand, obj
@@ -246,6 +442,20 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
         a = base.copy()
         a[free_idx] = free_choice
         return a
+
+    if k > core_milp_above:
+        # a large core: HiGHS on the exact reformulation of the free part (module doc)
+        red_free = np.where(allowed[free_idx], red[free_idx], np.inf)
+        dev0 = load0 - root.lam / (2.0 * w)
+        left = time_limit_s - (time.perf_counter() - t_start)
+        choice, val, bound, finished = _core_milp(red_free, s_free, dev0, w, tol(), left, ub - root.bound)
+        if choice is not None:
+            a = price(choice)
+            obj = _objective(a, c, s, w)
+            if obj < ub:
+                best_a, ub = a, obj
+        lb = min(ub, floor, root.bound + bound) if np.isfinite(bound) else min(ub, root.bound)
+        return _Result(best_a, ub, lb, root_bound, 1, k, finished)
 
     # depth-first branch and bound over the free IoTDs; a node = its allowed mask, warm start, bound
     stack = [(allowed[free_idx].copy(), root.lam, root.bound)]
@@ -321,7 +531,7 @@ def _check(rel_gap: float, time_limit_s: float, node_limit: int, identical: str)
 
 def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_limit_s: float = 60.0,
                            node_limit: int = 1_000_000, identical: str = "assignment",
-                           start: np.ndarray | None = None) -> CertifiedSolution:
+                           start: np.ndarray | None = None, core_milp_above: int = 12) -> CertifiedSolution:
     """Certified optimum of every sample of ``tables`` (module docstring; DESIGN §9).
 
     rel_gap: prune when the bound is within ``rel_gap``·UB of the incumbent UB (the proven gap is
@@ -355,7 +565,7 @@ def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_li
             obj = _objective(a, opts[t], sf, w_raw)
             res = _Result(a, obj, obj, obj, 0, 0, True)
         else:
-            res = _solve_one(opts[t], sf, w_raw, greedy[t], rel_gap, time_limit_s, node_limit)
+            res = _solve_one(opts[t], sf, w_raw, greedy[t], rel_gap, time_limit_s, node_limit, core_milp_above)
         out["decisions"].append(res.decision)
         out["objective"].append(res.objective)
         out["lower_bound"].append(res.lower_bound)

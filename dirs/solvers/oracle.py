@@ -8,9 +8,10 @@ exact optimum (an IoTD matched with a non-positive saving stays local).  Slots w
 at least every IoTD's best saving on that server can never be used and are pruned, so the problem has
 about N × (a few per server) entries.
 
-With heterogeneous CPU demands the problem is a convex MIQP: :func:`solve_bounded` returns the best
-decision found (Greedy + local search, and the assignment solution with mean slot costs polished by
-local search) with a Frank-Wolfe lower bound of the continuous relaxation, and the gap.
+With heterogeneous CPU demands the problem is a convex MIQP (DESIGN §9):
+:func:`dirs.solvers.certified.solve_certified` proves the optimum (Lagrangian dual bound + branch and
+bound); :func:`solve_bounded` is its root alone (best decision found, the exact relaxation bound and
+the gap); :func:`relaxation_lower_bound` is the older Frank-Wolfe bound of the same relaxation.
 """
 
 from __future__ import annotations
@@ -109,14 +110,14 @@ def relaxation_lower_bound(tables: CostTables, iterations: int = 300) -> np.ndar
     opts = tables.options()  # (T, N, M+1)
     t_, n, m1 = opts.shape
     w = tables.phi_t / tables.mec_cpu_hz  # (M,)
-    sf = tables.sqrt_f
+    sf = tables.sqrt_f_tn  # (T, N)
     z = np.zeros_like(opts)
     z[..., 0] = 1.0
     best = np.full(t_, -np.inf)
     for _ in range(iterations):
-        loads = np.einsum("tnm,n->tm", z[..., 1:], sf)  # (T, M)
+        loads = np.einsum("tnm,tn->tm", z[..., 1:], sf)  # (T, M)
         grad = opts.copy()
-        grad[..., 1:] += 2.0 * w * loads[:, None, :] * sf[None, :, None]
+        grad[..., 1:] += 2.0 * w * loads[:, None, :] * sf[:, :, None]
         fval = (z * opts).sum((1, 2)) + (w * loads * loads).sum(-1)
         s_idx = grad.argmin(-1)
         s = np.zeros_like(z)
@@ -125,7 +126,7 @@ def relaxation_lower_bound(tables: CostTables, iterations: int = 300) -> np.ndar
         gap = -(grad * dvec).sum((1, 2))
         best = np.maximum(best, fval - gap)
         # exact line search on the quadratic f(z + γ d)
-        dl = np.einsum("tnm,n->tm", dvec[..., 1:], sf)
+        dl = np.einsum("tnm,tn->tm", dvec[..., 1:], sf)
         lin = (grad * dvec).sum((1, 2))
         quad = (w * dl * dl).sum(-1)
         gamma = np.clip(np.where(quad > 0, -lin / (2 * np.where(quad > 0, quad, 1.0)), 1.0), 0.0, 1.0)
@@ -134,24 +135,14 @@ def relaxation_lower_bound(tables: CostTables, iterations: int = 300) -> np.ndar
 
 
 def solve_bounded(gains: np.ndarray, params: SystemParams, fw_iterations: int = 300) -> BoundedSolution:
-    """Best decision found and a lower bound, for any task sizes (heterogeneous: convex MIQP)."""
-    from dirs.solvers.heuristics import greedy_tables
-    from dirs.solvers.local_search import improve_tables
+    """Best decision found and a lower bound, for any task sizes (heterogeneous: convex MIQP).
 
-    g = np.asarray(gains, dtype=np.float64)
-    tables = cost_tables(g, params)
-    candidates = [improve_tables(greedy_tables(tables), tables)]
-    mean_tables = CostTables(
-        tx=tables.tx,
-        local=tables.local,
-        sqrt_f=np.full_like(tables.sqrt_f, np.sqrt(np.mean(tables.sqrt_f**2))),
-        mec_cpu_hz=tables.mec_cpu_hz,
-        phi_t=tables.phi_t,
-    )
-    candidates.append(improve_tables(solve_exact_tables(mean_tables), tables))
-    objs = np.stack([tables.objective(c) for c in candidates])
-    pick = objs.argmin(0)
-    decisions = np.stack(candidates)[pick, np.arange(len(pick))]
-    lb = relaxation_lower_bound(tables, fw_iterations)
-    obj = objs.min(0)
-    return BoundedSolution(decisions=decisions, objective=obj, lower_bound=np.minimum(lb, obj))
+    The root of :func:`dirs.solvers.certified.solve_certified` (no branching): Greedy + local
+    search and the relaxation's rounding as incumbents, the exact continuous relaxation (Lagrangian
+    dual, DESIGN §9) as the bound — tighter than :func:`relaxation_lower_bound`'s Frank-Wolfe
+    bound, and exact for identical tasks.  ``fw_iterations`` is kept for compatibility (unused).
+    Use ``solve_certified`` for a proven optimum.
+    """
+    from dirs.solvers.certified import solve_certified_tables
+
+    return solve_certified_tables(cost_tables(np.asarray(gains, dtype=np.float64), params), node_limit=1)

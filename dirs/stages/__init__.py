@@ -21,8 +21,9 @@ import importlib
 import json
 import os
 import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 #: Environment variable carrying the run-time settings (tracking, paths, profile name) from the
 #: Snakefile to its jobs: they are needed by every job but must never be part of a rerun key.
@@ -79,7 +80,8 @@ def get(name: str, module: str | None = None) -> Stage:
 
 # ------------------------------------------------------------------ config slices
 def config_slice(cfg, reads: Iterable[str]) -> dict[str, Any]:
-    """Plain nested dict of exactly the keys ``reads`` of ``cfg`` (``!key`` removes ``key``).
+    """Plain nested dict of exactly the keys ``reads`` of ``cfg``, applied in order (``!key``
+    removes ``key`` from what the earlier entries added; a later entry may add part of it back).
 
     Raises ``KeyError`` naming a key that ``cfg`` does not have (a typo in a stage's ``reads``).
     """
@@ -88,18 +90,15 @@ def config_slice(cfg, reads: Iterable[str]) -> dict[str, Any]:
     from dirs.config import to_container
 
     out: dict[str, Any] = {}
-    drops = []
     for key in reads:
         if key.startswith("!"):
-            drops.append(key[1:])
+            _drop(out, key[1:])
             continue
         node = OmegaConf.select(cfg, key, default="__missing__")
         if isinstance(node, str) and node == "__missing__":
             raise KeyError(f"stage reads {key!r}, which the configuration does not have")
         value = to_container(node) if OmegaConf.is_config(node) else _plain(node)
         _set(out, key, value)
-    for key in drops:
-        _drop(out, key)
     return out
 
 

@@ -1,7 +1,7 @@
 """Stage: the allocation ablation the paper lacks — closed-form vs searched resource allocation.
 
 The paper searches the CPU shares f and powers p together with the decision (x = [a, f, p], eq. 19,
-Lévy flight, Alg. 4).  We allocate them in closed form for any decision (DESIGN §2).  This stage
+Lévy flight, Alg. 4).  We allocate them in closed form for any decision (docs/design.md §2).  This stage
 measures, on the held-out test samples of one instance, what the closed form buys in objective and
 in decision time, for the Lévy flight alone and for DIRS:
 
@@ -20,8 +20,8 @@ is per sample against the exact optimum; decision time includes the allocation.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

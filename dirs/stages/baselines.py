@@ -55,8 +55,10 @@ def _threads(params) -> None:
     torch.set_num_threads(max(1, threads))
 
 
-def train(method: Method, sc, gains: np.ndarray, cfg, log_metrics=None):
-    """The trained policy of DRL ``method`` (``decide``, ``save``, ``meta``)."""
+def train(method: Method | str, sc, gains: np.ndarray, cfg, log_metrics=None):
+    """The trained policy of DRL ``method`` (a registered method or its name): ``decide``, ``save``, ``meta``."""
+    if isinstance(method, str):
+        method = lookup(method)
     return method.train(sc, gains, cfg, interactions=interactions(cfg), seed=int(cfg.seed), log=log_metrics,
                         log_every=max(1, interactions(cfg) // 50))
 
@@ -85,6 +87,7 @@ def train_baseline(cfg, *, scenario: str | Path, channels: str | Path, model: st
     with stage_run("train_baseline", cfg, tags={"dirs.algo": algo}) as run:
         sc, gains = load_instance(scenario, channels, "train")
         policy = train(method, sc, gains, cfg, log_metrics=lambda step, m: run.log_metrics(m, step=step))
+        policy.meta["provenance"] = io.provenance(scenario=scenario, channels=channels)
         _save_dir_atomic(policy, Path(model))
         run.log_metrics({"train_s": policy.meta["train_s"], "interactions": policy.meta["interactions"]})
         run.log_artifact(Path(model) / "meta.json")
@@ -103,6 +106,7 @@ def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimu
         opt = load_reference(optimum, scenario, channels, len(gains), sc)["objective"]
         policy = method.load(model)
         meta = policy.meta
+        io.check_provenance(meta.get("provenance"), Path(model) / "meta.json", scenario=scenario, channels=channels)
         if meta.get("algo") != algo or (meta.get("num_iotds"), meta.get("num_servers")) != (sc.num_iotds, sc.num_servers):
             raise ParameterError(
                 f"{model}: holds {meta.get('algo')} for N={meta.get('num_iotds')}, M={meta.get('num_servers')}; "

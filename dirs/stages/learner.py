@@ -105,6 +105,17 @@ def _fingerprint(cfg, variant_name: str, *files) -> str:
     return h.hexdigest()
 
 
+def save_policy_together(pol: Policy, directory: Path) -> None:
+    """``policy.pt`` and ``policy.json`` of ``pol`` in ``directory``, written together (both or neither)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=directory.parent if directory.parent.exists() else None) as tmp:
+        pol.save(tmp)
+        io.write_together({directory / name: (lambda dst, src=Path(tmp) / name: shutil.copyfile(src, dst))
+                           for name in ("policy.pt", "policy.json")})
+
+
 def _save_state(path: Path, state: dict) -> None:
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
@@ -132,13 +143,15 @@ def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, 
         g, a = load_demos(cfg, variant, sc, train, demos)
         t0 = time.perf_counter()
         trainer.pretrain(g, a, loss="L1", progress=True, validation=validation_set(cfg, sc, train),
-                         on_step=lambda k, l: run.log_metrics({f"pretrain.loss_agent{j + 1}": float(v) for j, v in enumerate(l)}, step=k + 1))
+                         on_step=lambda k, losses: run.log_metrics({f"pretrain.loss_agent{j + 1}": float(v) for j, v in enumerate(losses)}, step=k + 1))
         elapsed = time.perf_counter() - t0
         for row in trainer.pretrain_history:
             if "val_nrr" in row:
                 run.log_metrics({"pretrain.val_nrr": row["val_nrr"]}, step=int(row["iteration"]))
         acc = accuracy(trainer.net, trainer.scaler, g, a)
         trainer.meta["pretrain_s"] = elapsed
+        trainer.meta["provenance"] = io.provenance(scenario=scenario, channels=channels,
+                                                   **({"demos": demos} if demos else {}))
         trainer.meta["num_demos"] = int(len(g))
         _save_state(Path(pretrained), trainer.state_dict())
         write_csv_atomic(losses, pd.DataFrame(trainer.pretrain_history))
@@ -167,7 +180,10 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
         slots, val = split_train(cfg, train)
         trainer = make_trainer(cfg, name, variant, sc, train)
         if variant.imitation:
-            trainer.load_state_dict(_load_state(Path(pretrained)))
+            state = _load_state(Path(pretrained))
+            io.check_provenance(state.get("meta", {}).get("provenance"), pretrained, scenario=scenario,
+                                channels=channels)
+            trainer.load_state_dict(state)
             trainer.slot = 0
         ckpt = checkpoint_path(cfg, name)
         fp = _fingerprint(cfg, name, scenario, channels, pretrained)
@@ -209,7 +225,9 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
         pol = trainer.policy({**times, "slots": int(len(slots)),
                               "steps": int(trainer.step), "settings": dict(vars(trainer.s)),
                               "val_nrr_last": final.get("final_val_nrr")}, select=str(cfg.dirs.select))
-        pol.save(out)
+        pol.meta["provenance"] = io.provenance(scenario=scenario, channels=channels,
+                                               **({"pretrained": pretrained} if pretrained else {}))
+        save_policy_together(pol, out)
         if last is not None:
             _save_state(Path(last), {"net": {k: v.detach().clone() for k, v in trainer.net.state_dict().items()},
                                      "meta": {"val_nrr": final.get("final_val_nrr"), "slot": trainer.slot}})
@@ -240,6 +258,8 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, last=Non
         sc, gains = load_instance(scenario, channels)
         opt = load_reference(optimum, scenario, channels, len(gains), sc)["objective"]
         pol = load_policy(Path(policy).parent)
+        io.check_provenance(pol.meta.get("provenance"), Path(policy).with_suffix(".json"), scenario=scenario,
+                            channels=channels)
         train_s = float(pol.meta.get("train_s", float("nan")))
         k = int(cfg.evaluation.timing_samples)
         rows = []

@@ -115,7 +115,8 @@ def plot_fig4(cfg, *, scenario, channels, figure: str | Path, data: str | Path, 
     ``scenario``/``channels``: one instance or a list (e.g. every seed of medium); the first
     ``search.fig4_samples`` training samples of each are pooled.
     """
-    from dirs.report.figures import fig4_data, plot_fig4 as draw
+    from dirs.report.figures import fig4_data
+    from dirs.report.figures import plot_fig4 as draw
 
     variants = [str(v) for v in cfg.experiment.methods]
     with stage_run("plot_levy_fitness", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:

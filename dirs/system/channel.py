@@ -1,4 +1,4 @@
-"""Channel model (DESIGN §1): h_ij = β0 · l_ij / max(d_ij², 1 m²), Rayleigh fading l ~ Exp(1)."""
+"""Channel model (docs/design.md §1): h_ij = β0 · l_ij / max(d_ij², 1 m²), Rayleigh fading l ~ Exp(1)."""
 
 from __future__ import annotations
 

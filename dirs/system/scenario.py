@@ -1,12 +1,12 @@
-"""Scenarios: IoTD and server positions plus system parameters (paper §V, DESIGN §1)."""
+"""Scenarios: IoTD and server positions plus system parameters (paper §V, docs/design.md §1)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +137,7 @@ class Scenario:
         params: SystemParams | None = None,
         seed: int = 0,
         name: str = "scenario",
-    ) -> "Scenario":
+    ) -> Scenario:
         if int(num_iotds) < 1:
             raise ParameterError(f"num_iotds: must be >= 1, got {num_iotds}")
         if int(num_servers) < 1:
@@ -185,7 +185,7 @@ class Scenario:
     REQUIRED_KEYS = ("format_version", "name", "seed", "placement", "area_m", "users", "servers", "params")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "scenario") -> "Scenario":
+    def from_dict(cls, data: dict[str, Any], source: str = "scenario") -> Scenario:
         """A scenario from its :meth:`to_dict` form; every missing key, wrong shape, non-finite
         position or invalid parameter raises :class:`ParameterError` naming ``source`` and the key."""
         if not isinstance(data, dict):
@@ -240,7 +240,7 @@ class Scenario:
             raise ParameterError(f"{source}: params.{exc}") from None
 
     @classmethod
-    def load(cls, path: str | Path) -> "Scenario":
+    def load(cls, path: str | Path) -> Scenario:
         """A scenario from ``scenario.json``; a missing file raises FileNotFoundError, anything wrong
         in it :class:`dirs.io.InputFileError` (a ParameterError) naming the file and the key."""
         from dirs.io import InputFileError, read_json

@@ -130,8 +130,7 @@ def smoke_instances(wd: Path) -> list[str]:
 def test_jobs_ran_through_slurm(runs):
     logs = list((runs["slurm"] / ".snakemake/slurm_logs").rglob("*.log"))
     rules = {p.relative_to(runs["slurm"] / ".snakemake/slurm_logs").parts[0] for p in logs}
-    assert {"rule_freeze_config", "rule_generate_scenario", "rule_solve_optimum",
-            "rule_evaluate_heuristics"} <= rules
+    assert {"rule_generate_scenario", "rule_solve_optimum", "rule_evaluate_method"} <= rules
     assert "submitted with SLURM jobid" in runs["slurm_log"]
     assert all("Finished jobid" in p.read_text() for p in logs)
 
@@ -162,7 +161,8 @@ def test_data_and_optimum_equal_local(runs):
 
 
 def child_runs(uri: str) -> dict[tuple[str, ...], object]:
-    """Finished child runs of the one finished parent, by (stage, scenario, seed, variant, algo)."""
+    """Finished child runs of the one finished parent, by their run name (stage, instance, seed and
+    variant / method / algorithm, or stage and experiment)."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
@@ -174,8 +174,7 @@ def child_runs(uri: str) -> dict[tuple[str, ...], object]:
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
     assert len(children) == len(runs) - 1, "every job run must hang under the pipeline's parent run"
     assert all(r.info.status == "FINISHED" for r in children)
-    keyed = {(r.data.tags["dirs.stage"], r.data.tags["dirs.scenario"], r.data.tags["dirs.seed"],
-              r.data.tags.get("dirs.variant", ""), r.data.tags.get("dirs.algo", "")): r for r in children}
+    keyed = {tuple(r.info.run_name.split()): r for r in children}
     assert len(keyed) == len(children), "one run per job"
     return keyed
 
@@ -183,7 +182,7 @@ def child_runs(uri: str) -> dict[tuple[str, ...], object]:
 def test_mlflow_runs_equal_local(runs):
     local, slurm = child_runs(runs["local_uri"]), child_runs(runs["slurm_uri"])
     assert set(local) == set(slurm)
-    assert {"generate_scenario", "solve_optimum", "evaluate_heuristics"} <= {k[0] for k in local}
+    assert {"generate_scenario", "solve_optimum", "evaluate_method"} <= {k[0] for k in local}
     for key in local:
         a, b = local[key].data, slurm[key].data
         assert a.params == b.params, key
@@ -198,6 +197,6 @@ def test_slurm_artifacts_reach_the_server(runs):
 
     client = MlflowClient(tracking_uri=runs["slurm_uri"])
     for key, run in child_runs(runs["slurm_uri"]).items():
-        if key[0] == "evaluate_heuristics":  # key: (stage, scenario, seed, variant, algo)
+        if key[0] == "evaluate_method":  # key: (stage, instance, seed<k>, method)
             names = {f.path for f in client.list_artifacts(run.info.run_id)}
             assert any(n.endswith(".csv") for n in names), names

@@ -4,10 +4,11 @@
 import json
 import os
 import re
+import sys
 
 from dirs.codedeps import code_inputs, plugin_files
 from dirs.config import compose, experiment_instances
-from dirs.methods import method_of_row, registry, row_label
+from dirs.methods import import_plugins, method_of_row, registry, row_label
 from dirs.paths import path
 from dirs.stages import RUNTIME_ENV, config_slice, runtime
 from dirs.stages import registry as stage_registry
@@ -38,8 +39,14 @@ for _exp in BASE.profile.experiments:
     for _inst, _overrides in _variants.values():
         INSTANCES.setdefault(_inst, _overrides)
 
-PLUGINS = list(dict.fromkeys([*BASE.plugins, *(p for c in EXPERIMENTS.values() for p in c.plugins)]))
-METHODS = registry(compose([f"profile={PROFILE}", *EXTRA, f"plugins=[{','.join(PLUGINS)}]"]) if PLUGINS else BASE)
+# Methods registered in the user's own modules (`plugins:` of the config or of an experiment) are
+# imported from the working directory or the installed environment, here and in every job.
+sys.path.insert(0, os.getcwd())
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))
+PLUGINS = list(dict.fromkeys([*BASE.plugins, *(p for c in EXPERIMENTS.values() for p in c.plugins),
+                              *(p for c in EXPERIMENTS.values() for p in c.experiment.plugins)]))
+import_plugins(PLUGINS)
+METHODS = registry(BASE)
 
 
 def by_kind(*kinds):
@@ -88,13 +95,15 @@ def experiment_key(stage, exp):
 
 
 def code(stage, method_field=None):
-    """Input function: the files of dirs/ the stage (and the job's method) import, and plug-in files."""
+    """Input function: the files of dirs/ the stage (and the job's method) import; a method from a
+    plug-in module adds that module's file."""
 
     def fn(wildcards):
         modules = [STAGES[stage].module]
         if method_field is not None:
             modules.append(METHODS[wildcards[method_field]].module)
-        return code_inputs(*modules) + plugin_files(PLUGINS)
+        ours = [m for m in modules if m.split(".")[0] == "dirs"]
+        return code_inputs(*ours) + plugin_files([m for m in modules if m not in ours])
 
     return fn
 

@@ -1,0 +1,425 @@
+"""Any-size learned scheduler ([anysize], DESIGN §9): one model for every number of IoTDs N and servers M.
+
+Why prices.  With the CPU split in closed form the decision problem is
+min Σ_i c_{i,a_i} + Σ_j φT (Σ_{i→j} √F_i)² / F_j^max.  For identical tasks it is an assignment
+problem over server "slots" (DESIGN §3), whose optimum is characterised by one *price* per server:
+there are π_j such that every IoTD takes its cheapest option among local and c_ij + π_j √F_i, and
+server j's price lies between the marginal costs of its last used and first unused slot.  So a
+policy that outputs M numbers and decodes every IoTD by an argmin can represent the exact optimum for
+any N and M, and the decoding is one vectorised pass over the (N, M) cost table.
+
+The model (:class:`AnySizeNet`) is a message-passing network over the IoTD–server bipartite graph
+that computes those prices in R rounds of iterative refinement:
+
+* **Scale-free inputs.**  Every cost is divided by the sample's mean local cost L̄, every load by the
+  mean √F: edge costs ĉ_ij = tx_ij / L̄, IoTD local costs l̂_i = local_i / L̄, IoTD loads
+  ŝ_i = √F_i / mean √F, server congestion κ_j = 2 φT (mean √F)² / (F_j^max L̄) (the normalised
+  marginal cost of one more unit of load).  Heterogeneous task sizes (per-IoTD or per-sample
+  ``(T, N)`` arrays) and server capacities enter only through these tables.
+* **IoTD → server messages** (per round, given the current prices): IoTD i's valuation of server j,
+  v_ij = (best alternative of i at current prices − ĉ_ij) / ŝ_i; server j aggregates the top-K
+  valuations (a sorted set aggregation, permutation invariant, K = the most slots any server can
+  fill) into its *best response* — the price interval [lo_j, hi_j] at which the number of IoTDs that
+  want j equals the number of slots worth filling (κ_j (k − ½) < valuation of the k-th) — and the
+  load ℓ_j the current prices actually put on j (congestion fed back).
+* **Server update** (learned, weights shared by all servers, rounds and sizes): an MLP on per-server
+  features (gap to the best response, interval width, best-response count, load minus that count,
+  price minus the load's marginal cost, log κ_j, last step, round) and their means over servers
+  (global context), outputs a step fraction, an offset inside the interval and a weight of the
+  common level move: π_j ← π_j + 2σ(o₁)(mid_j − π_j) + ½ tanh(o₂)(hi_j − lo_j) + σ(o₃) δ, with δ
+  (:func:`level_move`) the shift that makes the prices' slot positions add up to the loads, clipped
+  at the nearest local margin.  Without it the best responses only drift when every IoTD offloads
+  (N/M small): all servers lower their prices together by tiny amounts while the level is off by
+  several slots.  Round 0 responds to local alone.
+* **Output**: logits over {local, 1..M} per IoTD, −(ĉ_ij + π_j ŝ_i) / τ and −l̂_i / τ; the decision
+  is their argmax (the cheapest option at the final prices) — congestion is respected through the
+  prices, which the rounds set from the loads.
+
+Nothing depends on N or M: the weights are the server MLP's, the same for any graph.  Permuting
+IoTDs permutes the decisions; permuting servers permutes the server labels (up to exact ties).
+
+:class:`AnySizePolicy` bundles the network with its meta data; it is saved as ``policy.json``
+(``"kind": "anysize"``, format version, hyper-parameters, training meta) + ``policy.pt`` (tensors),
+loaded by :func:`load_anysize` (and by :func:`dirs.learn.load_policy`, which dispatches on the kind).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from dirs.common import atomic_path, write_json_atomic
+from dirs.solvers.costs import CostTables, cost_tables
+from dirs.system.cost import check_gains
+from dirs.system.params import ParameterError, SystemParams
+
+#: ``policy.json`` "kind" of this model (DIRS's policy.json has no kind).
+KIND = "anysize"
+#: Version of the any-size policy layout; bump on incompatible changes.
+FORMAT_VERSION = 1
+#: Number of per-server features the update MLP reads (before the global means are appended).
+NUM_FEATURES = 8
+_DTYPE = torch.float64
+_BIG = 1e9
+
+
+# ---------------------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class Problem:
+    """Normalised, scale-free tensors of a batch of T samples (see the module docstring)."""
+
+    cost: torch.Tensor
+    """(T, N, M) ĉ_ij = tx_ij / L̄."""
+    local: torch.Tensor
+    """(T, N) l̂_i = local_i / L̄."""
+    load: torch.Tensor
+    """(T, N) ŝ_i = √F_i / mean √F (each IoTD's weight in a server's load)."""
+    kappa: torch.Tensor
+    """(T, M) κ_j = 2 φT (mean √F)² / (F_j^max L̄)."""
+    slots: int
+    """K: an upper bound on the number of slots any server can fill (top-K valuations suffice)."""
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.cost.shape)  # type: ignore[return-value]
+
+
+def _per_sample(x: np.ndarray, t: int, n: int) -> np.ndarray:
+    """``(N,)`` or ``(T, N)`` per-IoTD array → ``(T, N)`` float64."""
+    return np.broadcast_to(np.asarray(x, dtype=np.float64), (t, n))
+
+
+def problem_from_tables(tables: CostTables) -> Problem:
+    """Scale-free :class:`Problem` from cost tables; ``local`` and ``sqrt_f`` may be ``(N,)`` or ``(T, N)``."""
+    tx = np.asarray(tables.tx, dtype=np.float64)
+    t, n, m = tx.shape
+    loc = _per_sample(tables.local, t, n)
+    sf = _per_sample(tables.sqrt_f, t, n)
+    lbar = loc.mean(1, keepdims=True)  # (T, 1)
+    sbar = sf.mean(1, keepdims=True)
+    fmax = np.broadcast_to(np.asarray(tables.mec_cpu_hz, dtype=np.float64), (m,))
+    kappa = 2.0 * tables.phi_t * sbar**2 / (fmax[None, :] * lbar)  # (T, M)
+    local = loc / lbar
+    load = sf / sbar
+    # a valuation never exceeds local / load, and slot k costs at least κ (k − ½)
+    slots = int(min(n, math.ceil(float((local / load).max() / kappa.min()) + 1.5)))
+    return Problem(
+        cost=torch.from_numpy(tx / lbar[:, :, None]),
+        local=torch.from_numpy(np.ascontiguousarray(local)),
+        load=torch.from_numpy(np.ascontiguousarray(load)),
+        kappa=torch.from_numpy(np.ascontiguousarray(kappa)),
+        slots=max(slots, 1),
+    )
+
+
+# ------------------------------------------------------------------------------ message passing
+def option_costs(prob: Problem, prices: torch.Tensor) -> torch.Tensor:
+    """(T, N, M) normalised cost of IoTD i on server j at ``prices`` (T, M): ĉ_ij + π_j ŝ_i."""
+    return prob.cost + prices[:, None, :] * prob.load[:, :, None]
+
+
+def decide_prices(prob: Problem, prices: torch.Tensor) -> torch.Tensor:
+    """Decisions (T, N) in 0..M: each IoTD's cheapest option at ``prices`` (0 = local)."""
+    best, j = option_costs(prob, prices).min(-1)
+    return torch.where(best < prob.local, j + 1, torch.zeros_like(j))
+
+
+def server_loads(prob: Problem, decisions: torch.Tensor) -> torch.Tensor:
+    """(T, M) Σ ŝ_i over the IoTDs that ``decisions`` puts on each server."""
+    t, n, m = prob.shape
+    out = torch.zeros(t, m + 1, dtype=prob.load.dtype)
+    out.scatter_add_(1, decisions, prob.load)
+    return out[:, 1:]
+
+
+def best_response(prob: Problem, prices: torch.Tensor, alone: bool = False, costs: torch.Tensor | None = None):
+    """Each server's best-response price interval given the other servers' ``prices``.
+
+    IoTD i values server j at v_ij = (alt_ij − ĉ_ij) / ŝ_i, alt_ij = its cheapest other option at the
+    current prices (``alone``: local only).  Server j sorts its top-K valuations v_(1) ≥ v_(2) ≥ …,
+    with cumulative load C_k, and fills k* = #{k : v_(k) > κ_j (C_k − ŝ_(k)/2)} slots; any price in
+    [max(κ_j(C_k* − ŝ_(k*)/2), v_(k*+1)), min(κ_j(C_k* + ŝ_(k*+1)/2), v_(k*))] makes exactly those
+    IoTDs want j.  Returns ``lo, hi`` (T, M), the count k* (T, M) as float, the decisions (T, N)
+    at the current prices (each IoTD's cheapest option) and each IoTD's cheapest server cost (T, N)
+    (both ``None`` when ``alone``).
+    ``costs``: :func:`option_costs` at ``prices`` if already computed.
+    """
+    t, n, m = prob.shape
+    decisions = best = None
+    if alone:
+        alt = prob.local[:, :, None]
+    else:
+        costs = option_costs(prob, prices) if costs is None else costs
+        if m == 1:
+            first = costs
+            alt = prob.local[:, :, None]
+            j = torch.zeros((t, n), dtype=torch.int64)
+        else:
+            two = torch.topk(costs, 2, dim=-1, largest=False)
+            first, second = two.values[..., :1], two.values[..., 1:2]
+            j = two.indices[..., 0]
+            is_best = j[..., None] == torch.arange(m)
+            alt = torch.minimum(torch.where(is_best, second, first), prob.local[:, :, None])
+        best = first[..., 0]
+        decisions = torch.where(best < prob.local, j + 1, torch.zeros_like(j))
+    value = (alt - prob.cost) / prob.load[:, :, None]  # (T, N, M)
+    k = min(prob.slots + 1, n)
+    top = torch.topk(value.transpose(1, 2), k, dim=-1)  # (T, M, k) descending
+    vs = top.values
+    ws = prob.load[:, None, :].expand(t, m, n).gather(2, top.indices)
+    if k < prob.slots + 1:  # fewer IoTDs than slots + 1: pad with "nobody"
+        pad = prob.slots + 1 - k
+        vs = torch.cat([vs, vs.new_full((t, m, pad), -_BIG)], -1)
+        ws = torch.cat([ws, ws.new_ones((t, m, pad))], -1)
+    cum = torch.cumsum(ws, -1)
+    marg = prob.kappa[:, :, None] * (cum - 0.5 * ws)  # marginal price of the k-th valuation's slot
+    count = (vs[..., :-1] > marg[..., :-1]).sum(-1, keepdim=True)  # k*
+    marg_pad = torch.cat([marg.new_zeros((t, m, 1)), marg], -1)  # marg_pad[k] = marginal of the k-th (1-based)
+    v_pad = torch.cat([vs.new_full((t, m, 1), _BIG), vs], -1)
+    lo = torch.maximum(marg_pad.gather(2, count), v_pad.gather(2, count + 1))[..., 0]
+    hi = torch.minimum(marg_pad.gather(2, count + 1), v_pad.gather(2, count))[..., 0]
+    lo = torch.clamp(lo, min=0.0)
+    hi = torch.maximum(hi, lo)
+    return lo, hi, count[..., 0].to(prices.dtype), decisions, best
+
+
+def level_move(prob: Problem, prices: torch.Tensor, loads: torch.Tensor, best: torch.Tensor) -> torch.Tensor:
+    """Common price shift (T, 1) that closes the mean gap between loads and the prices' slot positions.
+
+    δ = Σ_j (ℓ_j − π_j/κ_j) / Σ_j 1/κ_j (the level at which the prices' slot positions add up to the
+    load), clipped so that no IoTD switches between local and offloading (the shift stops at the
+    nearest local margin): when some IoTDs stay local the level is already pinned by them; when all
+    offload it is only pinned by the slots, and this move sets it in one step.
+    """
+    delta = (loads - prices / prob.kappa).sum(1, keepdim=True) / (1.0 / prob.kappa).sum(1, keepdim=True)
+    margin = (prob.local - best) / prob.load  # > 0: offloads; the shift that makes it switch
+    far = torch.full_like(margin, _BIG)
+    down = torch.where(margin < 0, -margin, far).min(1, keepdim=True).values
+    up = torch.where(margin > 0, margin, far).min(1, keepdim=True).values
+    return torch.minimum(torch.maximum(delta, -down), up)
+
+
+# ---------------------------------------------------------------------------------------- model
+class AnySizeNet(torch.nn.Module):
+    """Learned iterative price refinement over the IoTD–server graph (see the module docstring).
+
+    Parameters: ``hidden`` width of the server-update MLP; ``rounds`` R of refinement; ``tau`` the
+    logit temperature (in units of the mean κ) used by :meth:`logits` and the imitation loss;
+    ``init_step`` the step fraction the untrained network takes toward the best response.
+    """
+
+    def __init__(self, hidden: int = 32, rounds: int = 6, tau: float = 0.1, init_step: float = 0.7,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.hidden, self.rounds, self.tau, self.init_step = int(hidden), int(rounds), float(tau), float(init_step)
+        d_in = 2 * NUM_FEATURES
+        self.l1 = torch.nn.Linear(d_in, self.hidden, dtype=_DTYPE)
+        self.l2 = torch.nn.Linear(self.hidden, self.hidden, dtype=_DTYPE)
+        self.out = torch.nn.Linear(self.hidden, 3, dtype=_DTYPE)
+        with torch.no_grad():
+            for lin in (self.l1, self.l2):
+                bound = 1.0 / math.sqrt(lin.in_features)
+                lin.weight.copy_((torch.rand(lin.weight.shape, generator=generator, dtype=_DTYPE) * 2 - 1) * bound)
+                lin.bias.copy_((torch.rand(lin.bias.shape, generator=generator, dtype=_DTYPE) * 2 - 1) * bound)
+            # the untrained network is the damped best response: step σ(b) = init_step, no offset
+            self.out.weight.zero_()
+            half = self.init_step / 2.0  # step fraction 2σ(o₁) ∈ (0, 2): over-relaxation allowed
+            self.out.bias.copy_(torch.tensor([math.log(half / (1 - half)), 0.0, 6.0], dtype=_DTYPE))
+
+    def hparams(self) -> dict[str, Any]:
+        return {"hidden": self.hidden, "rounds": self.rounds, "tau": self.tau, "init_step": self.init_step}
+
+    def update(self, prob: Problem, prices: torch.Tensor, last_step: torch.Tensor, r: int, rounds: int):
+        """One refinement round: best responses and loads → server MLP → new prices (T, M)."""
+        lo, hi, count, decisions, best = best_response(prob, prices, alone=(r == 0))
+        kap = prob.kappa
+        mid = 0.5 * (lo + hi)
+        if r > 0:
+            loads = server_loads(prob, decisions)
+            level = level_move(prob, prices, loads, best)
+        else:
+            loads, level = torch.zeros_like(prices), torch.zeros_like(prices[:, :1])
+        feats = torch.stack([
+            torch.asinh((mid - prices) / kap),
+            torch.asinh((hi - lo) / kap),
+            count * kap,
+            torch.asinh(loads - count),
+            torch.asinh(prices / kap - loads),
+            torch.log(kap),
+            torch.asinh(last_step / kap),
+            torch.asinh(level / kap),
+        ], -1)  # (T, M, F)
+        x = torch.cat([feats, feats.mean(1, keepdim=True).expand_as(feats)], -1)
+        h = torch.relu(self.l1(x))
+        h = torch.relu(self.l2(h))
+        o = self.out(h)
+        frac = torch.ones_like(prices) if r == 0 else 2.0 * torch.sigmoid(o[..., 0])  # round 0: from zero prices
+        step = frac * (mid - prices) + 0.5 * torch.tanh(o[..., 1]) * (hi - lo) + torch.sigmoid(o[..., 2]) * level
+        return torch.clamp(prices + step, min=0.0), step
+
+    def forward(self, prob: Problem, rounds: int | None = None, detach: bool = False) -> list[torch.Tensor]:
+        """Prices (T, M) after every round (the last one decides); ``detach`` cuts the gradient between
+        rounds (truncated back-propagation: every round learns to improve on the state it is given)."""
+        rounds = self.rounds if rounds is None else int(rounds)
+        prices = torch.zeros_like(prob.kappa)
+        last = torch.zeros_like(prices)
+        out = []
+        for r in range(rounds):
+            if detach:
+                prices, last = prices.detach(), last.detach()
+            prices, last = self.update(prob, prices, last, r, rounds)
+            out.append(prices)
+        return out
+
+    def logits(self, prob: Problem, prices: torch.Tensor) -> torch.Tensor:
+        """(T, N, M+1) logits over {local, 1..M}: −cost / (τ · mean κ)."""
+        scale = self.tau * prob.kappa.mean(1)[:, None, None]
+        opts = torch.cat([prob.local[:, :, None], option_costs(prob, prices)], -1)
+        return -opts / scale
+
+
+# --------------------------------------------------------------------------------------- policy
+class AnySizePolicy:
+    """A trained :class:`AnySizeNet` with its meta data: ``decide(gains, params) → (T, N)`` for any N, M.
+
+    The model stores nothing scenario-specific; the cost tables need the scenario's
+    :class:`SystemParams`, so pass ``params`` to :meth:`decide` or bind them once with
+    :meth:`with_params`.
+    """
+
+    kind = KIND
+
+    def __init__(self, net: AnySizeNet, meta: dict[str, Any] | None = None, params: SystemParams | None = None):
+        self.net = net.eval()
+        self.meta = dict(meta or {})
+        self.params = params
+
+    def with_params(self, params: SystemParams) -> "AnySizePolicy":
+        """A copy bound to ``params`` (shares the weights), so that ``decide(gains)`` needs no params."""
+        if not isinstance(params, SystemParams):
+            raise ParameterError(f"params: expected a SystemParams, got {type(params).__name__}")
+        return AnySizePolicy(self.net, self.meta, params)
+
+    def _params(self, params: SystemParams | None) -> SystemParams:
+        p = params if params is not None else self.params
+        if p is None:
+            raise ParameterError(
+                "params: the any-size policy needs the scenario's SystemParams to build its cost tables; "
+                "call decide(gains, params) or bind them with policy.with_params(params)"
+            )
+        return p
+
+    def prices(self, tables: CostTables, rounds: int | None = None) -> tuple[Problem, torch.Tensor]:
+        """The normalised problem and the final prices (T, M) for precomputed cost tables."""
+        prob = problem_from_tables(tables)
+        with torch.inference_mode():
+            return prob, self.net(prob, rounds)[-1]
+
+    def decide_tables(self, tables: CostTables, rounds: int | None = None) -> np.ndarray:
+        """Decisions (T, N) from precomputed :class:`CostTables`."""
+        prob, prices = self.prices(tables, rounds)
+        with torch.inference_mode():
+            return decide_prices(prob, prices).numpy()
+
+    def decide(self, gains: np.ndarray, params: SystemParams | None = None, *, rounds: int | None = None) -> np.ndarray:
+        """Decisions ``(T, N)`` in 0..M for gains ``(T, N, M)`` (or ``(N,)`` for one ``(N, M)`` sample).
+
+        ``params`` (or the bound ones, :meth:`with_params`) give the system parameters; ``rounds``
+        overrides the number of refinement rounds the model was trained with.
+        """
+        p = self._params(params)
+        g = check_gains(gains)
+        single = g.ndim == 2
+        a = self.decide_tables(cost_tables(g, p), rounds)
+        return a[0] if single else a
+
+    def logits(self, gains: np.ndarray, params: SystemParams | None = None) -> np.ndarray:
+        """Final logits ``(T, N, M+1)`` over {local, 1..M}."""
+        prob, prices = self.prices(cost_tables(check_gains(gains), self._params(params)))
+        with torch.inference_mode():
+            return self.net.logits(prob, prices).numpy()
+
+    # ---------------------------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> None:
+        """Write ``policy.pt`` (state dict) and ``policy.json`` (kind, version, hyper-parameters, meta)."""
+        save_anysize(self.net, directory, self.meta)
+
+
+def save_anysize(net: AnySizeNet, directory: str | Path, meta: dict[str, Any] | None = None) -> None:
+    """Save ``net`` to ``directory`` as ``policy.pt`` + ``policy.json`` (``"kind": "anysize"``)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    with atomic_path(directory / "policy.pt") as tmp:
+        torch.save(state, tmp)
+    write_json_atomic(directory / "policy.json", {
+        "kind": KIND,
+        "format_version": FORMAT_VERSION,
+        "hparams": net.hparams(),
+        "meta": dict(meta or {}),
+    })
+
+
+def build_net(hparams: dict[str, Any], seed: int = 0) -> AnySizeNet:
+    """A fresh :class:`AnySizeNet` with ``hparams`` (see :meth:`AnySizeNet.hparams`), seeded."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return AnySizeNet(**hparams, generator=gen)
+
+
+def is_anysize(directory: str | Path) -> bool:
+    """True when ``directory`` (or the directory of a given file) holds an any-size ``policy.json``."""
+    path = Path(directory)
+    path = path if path.is_dir() else path.parent
+    meta = path / "policy.json"
+    if not meta.is_file():
+        return False
+    try:
+        return json.loads(meta.read_text()).get("kind") == KIND
+    except (json.JSONDecodeError, AttributeError):
+        return False
+
+
+def load_anysize(path: str | Path) -> AnySizePolicy:
+    """Load a saved :class:`AnySizePolicy` from its directory (or its ``policy.pt`` / ``policy.json``)."""
+    path = Path(path)
+    directory = path if path.is_dir() else path.parent
+    meta_path, pt_path = directory / "policy.json", directory / "policy.pt"
+    for p in (meta_path, pt_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p}: no saved policy here (expected policy.json and policy.pt)")
+    info = json.loads(meta_path.read_text())
+    if info.get("kind") != KIND:
+        raise ParameterError(f"{meta_path}: kind {info.get('kind')!r} is not {KIND!r}")
+    if info.get("format_version") != FORMAT_VERSION:
+        raise ParameterError(
+            f"{meta_path}: format_version {info.get('format_version')!r} is not supported (this code "
+            f"reads version {FORMAT_VERSION})"
+        )
+    net = AnySizeNet(**info["hparams"])
+    net.load_state_dict(torch.load(pt_path, weights_only=True))
+    return AnySizePolicy(net, info.get("meta"))
+
+
+__all__ = [
+    "KIND",
+    "FORMAT_VERSION",
+    "AnySizeNet",
+    "AnySizePolicy",
+    "Problem",
+    "best_response",
+    "level_move",
+    "build_net",
+    "decide_prices",
+    "is_anysize",
+    "load_anysize",
+    "option_costs",
+    "problem_from_tables",
+    "save_anysize",
+    "server_loads",
+]
