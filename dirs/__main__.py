@@ -41,8 +41,7 @@ def error_line(stage: str, exc: BaseException) -> str:
     if isinstance(exc, OSError):  # e.g. an unwritable results directory
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         return f"error: cannot write{where}: {_one_line(exc.strerror or exc)}"
-    return (f"error: {stage} failed: {type(exc).__name__}: {_one_line(exc)} "
-            f"(set DIRS_DEBUG=1 for the traceback)")
+    return f"error: {stage} failed: {type(exc).__name__}: {_one_line(exc)} (set DIRS_DEBUG=1 for the traceback)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -586,9 +586,13 @@ BASELINE_REFERENCES = ("remote", "greedy", "local", "none")
 def validate_baseline(bl) -> None:
     """Checks of the ``baseline`` group (names the key, the value and what is allowed)."""
     if bl.reference not in BASELINE_REFERENCES:
-        raise ParameterError(f"baseline.reference: unknown value {bl.reference!r}; allowed: {', '.join(BASELINE_REFERENCES)}")
+        raise ParameterError(
+            f"baseline.reference: unknown value {bl.reference!r}; allowed: {', '.join(BASELINE_REFERENCES)}"
+        )
     if bl.interactions is not None and bl.interactions < 1:
-        raise ParameterError(f"baseline.interactions: must be >= 1 or null (= scenario.num_train), got {bl.interactions}")
+        raise ParameterError(
+            f"baseline.interactions: must be >= 1 or null (= scenario.num_train), got {bl.interactions}"
+        )
     if not bl.reward_scale > 0:
         raise ParameterError(f"baseline.reward_scale: must be > 0, got {bl.reward_scale}")
     positive = {
@@ -602,8 +606,10 @@ def validate_baseline(bl) -> None:
                 raise ParameterError(f"baseline.{group}.{key}: must be > 0, got {bl[group][key]}")
     for group in ("ddpg", "maddpg"):
         if bl[group].noise_sigma < 0 or bl[group].learning_starts < 0:
-            raise ParameterError(f"baseline.{group}: noise_sigma and learning_starts must be >= 0, got "
-                                 f"{bl[group].noise_sigma}, {bl[group].learning_starts}")
+            raise ParameterError(
+                f"baseline.{group}: noise_sigma and learning_starts must be >= 0, got "
+                f"{bl[group].noise_sigma}, {bl[group].learning_starts}"
+            )
     hidden = [*bl.ac.net_arch, *bl.ddpg.net_arch, *bl.maddpg.critic_hidden, *(bl.maddpg.actor_hidden or [])]
     if any(h < 1 for h in hidden):
         raise ParameterError(f"baseline: hidden layer sizes must be >= 1, got {hidden}")
@@ -611,8 +617,17 @@ def validate_baseline(bl) -> None:
 
 def validate_dirs(d) -> None:
     """Ranges of the DIRS settings (``dirs.*``)."""
-    for key in ("capacity", "batch", "refine_every", "steps_per_refine", "validation_samples",
-                "validate_every", "reward_window", "threads", "num_demos"):
+    for key in (
+        "capacity",
+        "batch",
+        "refine_every",
+        "steps_per_refine",
+        "validation_samples",
+        "validate_every",
+        "reward_window",
+        "threads",
+        "num_demos",
+    ):
         if d[key] < 1:
             raise ParameterError(f"dirs.{key}: must be >= 1, got {d[key]}")
     for key in ("pretrain_steps", "checkpoint_every", "lambda1", "lambda2", "pretrain_validate_every"):
@@ -634,9 +649,13 @@ def validate_dirs(d) -> None:
         raise ParameterError(f"dirs.select: unknown value {d.select!r}; allowed: {list(SELECTIONS)}")
     for name, v in d.variants.items():
         if v.demonstrator not in ("levy", "oracle"):
-            raise ParameterError(f"dirs.variants.{name}.demonstrator: unknown value {v.demonstrator!r}; allowed: ['levy', 'oracle']")
+            raise ParameterError(
+                f"dirs.variants.{name}.demonstrator: unknown value {v.demonstrator!r}; allowed: ['levy', 'oracle']"
+            )
         if v.exploration not in ("levy", "epsilon_greedy"):
-            raise ParameterError(f"dirs.variants.{name}.exploration: unknown value {v.exploration!r}; allowed: ['levy', 'epsilon_greedy']")
+            raise ParameterError(
+                f"dirs.variants.{name}.exploration: unknown value {v.exploration!r}; allowed: ['levy', 'epsilon_greedy']"
+            )
     if d.variant not in d.variants:
         raise ParameterError(f"dirs.variant: unknown variant {d.variant!r}; defined: {sorted(d.variants)}")
 
@@ -686,6 +705,7 @@ def flatten(cfg: DictConfig | dict, prefix: str = "") -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------------
 # Input checks ([inputs]): unknown override keys, seeds, derived costs, memory.
+
 
 def _unwrap_optional(tp: Any) -> Any:
     import typing
@@ -766,7 +786,9 @@ def check_override_keys(overrides: Sequence[str]) -> None:
         try:
             parsed.extend(parser.parse_overrides(overrides=[text]))
         except HydraException as exc:
-            raise ParameterError(f"configuration error: cannot parse override {text!r}: {_one_line(str(exc))}") from None
+            raise ParameterError(
+                f"configuration error: cannot parse override {text!r}: {_one_line(str(exc))}"
+            ) from None
     for text, ov in zip(overrides, parsed):
         key = ov.key_or_group
         if key == "hydra" or key.startswith("hydra.") or ov.package is not None:
@@ -780,9 +802,15 @@ def check_override_keys(overrides: Sequence[str]) -> None:
         near = difflib.get_close_matches(where, siblings, n=3, cutoff=0.6)
         near += [k for k in difflib.get_close_matches(where, all_keys, n=3, cutoff=0.75) if k not in near]
         near += [k for k in all_keys if k.rsplit(".", 1)[-1] == last and k not in near]
-        hint = f"did you mean {', '.join(near[:4])}?" if near else (
-            f"valid keys here: {', '.join(s.rsplit('.', 1)[-1] for s in siblings)}" if siblings else
-            f"{where.rsplit('.', 1)[0]} is a value, not a group of keys")
+        hint = (
+            f"did you mean {', '.join(near[:4])}?"
+            if near
+            else (
+                f"valid keys here: {', '.join(s.rsplit('.', 1)[-1] for s in siblings)}"
+                if siblings
+                else f"{where.rsplit('.', 1)[0]} is a value, not a group of keys"
+            )
+        )
         plus = " ('+' cannot add keys: the configuration schema is closed)" if ov.is_add() or ov.is_force_add() else ""
         raise ParameterError(f"{where}: unknown configuration key in override {text!r}{plus}; {hint}")
 
@@ -820,10 +848,15 @@ def _derived_costs(params: SystemParams, area_m: float, num_iotds: int) -> list[
     out: list[tuple[str, Any, tuple[str, ...]]] = []
     with np.errstate(all="ignore"):
         cost0, t0, e0 = local_cost(params)
-        out += [("local time F/f0", n * np.asarray(t0, dtype=np.float64), ("cpu_cycles", "local_cpu_hz")),
-                ("local energy kappa*f0^nu*F/f0", n * np.asarray(e0, dtype=np.float64),
-                 ("kappa", "local_cpu_hz", "nu", "cpu_cycles")),
-                ("local cost phi_t*T0 + phi_e*E0", n * np.asarray(cost0, dtype=np.float64), ("phi_t", "phi_e"))]
+        out += [
+            ("local time F/f0", n * np.asarray(t0, dtype=np.float64), ("cpu_cycles", "local_cpu_hz")),
+            (
+                "local energy kappa*f0^nu*F/f0",
+                n * np.asarray(e0, dtype=np.float64),
+                ("kappa", "local_cpu_hz", "nu", "cpu_cycles"),
+            ),
+            ("local cost phi_t*T0 + phi_e*E0", n * np.asarray(cost0, dtype=np.float64), ("phi_t", "phi_e")),
+        ]
         d = np.asarray(params.data_bits, dtype=np.float64)
         b = np.asarray(params.bandwidth_hz, dtype=np.float64)
         fields = ("data_bits", "bandwidth_hz", "beta0", "noise_w", "max_power_w", "phi_t", "phi_e")
@@ -832,9 +865,13 @@ def _derived_costs(params: SystemParams, area_m: float, num_iotds: int) -> list[
             _, t, e = optimal_transmission(x, params.phi_t, params.phi_e, d, b, np.asarray(params.max_power_w))
             out.append((f"transmission cost at {label}", n * (params.phi_t * t + params.phi_e * e), fields))
         f = np.asarray(params.cpu_cycles, dtype=np.float64).max()
-        out.append(("server compute cost phi_t*N*F/F_max (all IoTDs on the slowest server)",
-                    n * n * params.phi_t * f / np.asarray(params.mec_cpu_hz, dtype=np.float64).min(),
-                    ("mec_cpu_hz", "cpu_cycles", "phi_t")))
+        out.append(
+            (
+                "server compute cost phi_t*N*F/F_max (all IoTDs on the slowest server)",
+                n * n * params.phi_t * f / np.asarray(params.mec_cpu_hz, dtype=np.float64).min(),
+                ("mec_cpu_hz", "cpu_cycles", "phi_t"),
+            )
+        )
     return out
 
 
@@ -912,14 +949,27 @@ def validate_evaluation(cfg) -> None:
 
 
 #: Report kinds of an experiment (the rule that builds it, workflow/rules/experiments.smk).
-REPORTS = ("none", "quality", "cost", "time_energy", "objective_vs_n", "scale", "allocation", "imitation",
-           "pretrain_loss", "training_reward", "levy_fitness")
+REPORTS = (
+    "none",
+    "quality",
+    "cost",
+    "time_energy",
+    "objective_vs_n",
+    "scale",
+    "allocation",
+    "imitation",
+    "pretrain_loss",
+    "training_reward",
+    "levy_fitness",
+)
 
 
 def validate_experiment(exp) -> None:
     """``experiment.report`` is a known kind, and a selected experiment shows at least one row."""
     if exp.report not in REPORTS:
-        raise ParameterError(f"experiment.report: unknown report kind {exp.report!r} (experiment {exp.id}); "
-                             f"allowed: {', '.join(REPORTS)}")
+        raise ParameterError(
+            f"experiment.report: unknown report kind {exp.report!r} (experiment {exp.id}); "
+            f"allowed: {', '.join(REPORTS)}"
+        )
     if exp.id != "none" and exp.report != "none" and not exp.methods:
         raise ParameterError(f"experiment.methods: experiment {exp.id!r} lists no rows to show")

@@ -61,8 +61,17 @@ def measure(
 ) -> dict:
     """One result row (see :data:`COLUMNS`) for method ``name``."""
     b1, batched, decisions = time_decide(decide, gains, timing_samples)
-    return summarise(name, decisions, gains, params, optimum_objective, decision_ms=b1,
-                     decision_batched_ms=batched, train_s=train_s, extra=extra)
+    return summarise(
+        name,
+        decisions,
+        gains,
+        params,
+        optimum_objective,
+        decision_ms=b1,
+        decision_batched_ms=batched,
+        train_s=train_s,
+        extra=extra,
+    )
 
 
 def summarise(

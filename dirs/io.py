@@ -90,8 +90,9 @@ def read_json(path: str | os.PathLike, required: Iterable[str] = (), what: str =
     return data
 
 
-def read_npz(path: str | os.PathLike, required: Iterable[str] = (), optional: Iterable[str] = (),
-             what: str = "npz") -> dict[str, np.ndarray]:
+def read_npz(
+    path: str | os.PathLike, required: Iterable[str] = (), optional: Iterable[str] = (), what: str = "npz"
+) -> dict[str, np.ndarray]:
     """The arrays ``required`` (each must be present) and ``optional`` (if present) of an ``.npz``,
     read eagerly so that a truncated or corrupt archive fails here, as one :class:`InputFileError`."""
     path = _require_file(path, what)
@@ -107,8 +108,9 @@ def read_npz(path: str | os.PathLike, required: Iterable[str] = (), optional: It
     except InputFileError:
         raise
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error, KeyError, RuntimeError) as exc:
-        raise InputFileError(path, f"corrupt or truncated {what} archive "
-                                   f"({type(exc).__name__}: {exc}); regenerate it") from None
+        raise InputFileError(
+            path, f"corrupt or truncated {what} archive ({type(exc).__name__}: {exc}); regenerate it"
+        ) from None
 
 
 def _numeric(path: Path, name: str, arr: np.ndarray) -> np.ndarray:
@@ -117,7 +119,9 @@ def _numeric(path: Path, name: str, arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def check_decision_array(path: str | os.PathLike, name: str, a: np.ndarray, shape: tuple, num_servers: int) -> np.ndarray:
+def check_decision_array(
+    path: str | os.PathLike, name: str, a: np.ndarray, shape: tuple, num_servers: int
+) -> np.ndarray:
     """Decisions: integer dtype, ``shape``, every value in 0..M."""
     path = Path(path)
     a = np.asarray(a)
@@ -127,8 +131,10 @@ def check_decision_array(path: str | os.PathLike, name: str, a: np.ndarray, shap
         raise InputFileError(path, f"{name}: expected shape {tuple(shape)}, got {a.shape}")
     if a.size and (a.min() < 0 or a.max() > num_servers):
         bad = tuple(int(i) for i in np.argwhere((a < 0) | (a > num_servers))[0])
-        raise InputFileError(path, f"{name}: decisions must lie in 0..{num_servers} (0 = local, j = server j); "
-                                   f"entry {bad} = {int(a[bad])}")
+        raise InputFileError(
+            path,
+            f"{name}: decisions must lie in 0..{num_servers} (0 = local, j = server j); entry {bad} = {int(a[bad])}",
+        )
     return a.astype(np.int64, copy=False)
 
 
@@ -139,8 +145,9 @@ def check_gain_array(path: str | os.PathLike, name: str, g: np.ndarray, num_iotd
     path = Path(path)
     g = _numeric(path, name, np.asarray(g))
     if g.ndim != 3 or g.shape[1:] != (num_iotds, num_servers):
-        raise InputFileError(path, f"{name}: shape {g.shape} disagrees with the scenario "
-                                   f"(expected (T, {num_iotds}, {num_servers}))")
+        raise InputFileError(
+            path, f"{name}: shape {g.shape} disagrees with the scenario (expected (T, {num_iotds}, {num_servers}))"
+        )
     if g.shape[0] < 1:
         raise InputFileError(path, f"{name}: has no samples (shape {g.shape}); needs T >= 1")
     try:
@@ -185,8 +192,9 @@ def load_optimum(path: str | os.PathLike, num_samples: int, num_iotds: int, num_
         bad = ~np.isfinite(lb) | (lb > obj * (1 + 1e-9))
         if bad.any():
             k = int(np.argmax(bad))
-            raise InputFileError(path, f"lower_bound: must be finite and <= objective; entry {k} = {lb[k]} "
-                                       f"(objective {obj[k]})")
+            raise InputFileError(
+                path, f"lower_bound: must be finite and <= objective; entry {k} = {lb[k]} (objective {obj[k]})"
+            )
         out["lower_bound"] = lb
     for key in ("time", "energy", "solve_ms"):
         if key in z:
@@ -229,8 +237,9 @@ def provenance(**inputs: str | os.PathLike) -> dict[str, dict[str, str]]:
     return {name: {"path": str(p), "sha256": digest(p)} for name, p in inputs.items()}
 
 
-def check_provenance(recorded: Mapping[str, Any] | None, derived: str | os.PathLike | None = None, /,
-                     **inputs: str | os.PathLike) -> None:
+def check_provenance(
+    recorded: Mapping[str, Any] | None, derived: str | os.PathLike | None = None, /, **inputs: str | os.PathLike
+) -> None:
     """Raise :class:`InputFileError` unless every named input file has the digest ``recorded`` for
     it (``recorded`` as written by :func:`provenance`; ``derived`` = the file that recorded it)."""
     where = Path(derived) if derived is not None else Path("<derived>")
@@ -239,14 +248,19 @@ def check_provenance(recorded: Mapping[str, Any] | None, derived: str | os.PathL
     for name, path in inputs.items():
         entry = recorded.get(name)
         if not isinstance(entry, Mapping) or "sha256" not in entry:
-            raise InputFileError(where, f"provenance has no entry {name!r} (recorded: {sorted(recorded)}); "
-                                        f"it was not made from {path}; regenerate it")
+            raise InputFileError(
+                where,
+                f"provenance has no entry {name!r} (recorded: {sorted(recorded)}); "
+                f"it was not made from {path}; regenerate it",
+            )
         now = digest(path)
         if entry["sha256"] != now:
             raise InputFileError(
-                where, f"provenance.{name}: was computed from {entry.get('path', '?')} with sha256 "
-                       f"{str(entry['sha256'])[:12]}…, but input file {path} now has sha256 {now[:12]}… "
-                       f"(the input changed after this file was made); regenerate {where.name}")
+                where,
+                f"provenance.{name}: was computed from {entry.get('path', '?')} with sha256 "
+                f"{str(entry['sha256'])[:12]}…, but input file {path} now has sha256 {now[:12]}… "
+                f"(the input changed after this file was made); regenerate {where.name}",
+            )
 
 
 def _stamp(prov: Mapping[str, Any]) -> str:
@@ -308,6 +322,7 @@ def write_csv_with_provenance(path: str | os.PathLike, frame, prov: Mapping[str,
     sha256), both written to temporary files first and then renamed with ``os.replace`` — sidecar
     first, CSV second — so the pair appears together (a kill between the two renames leaves a
     sidecar whose recorded CSV digest disagrees, which :func:`read_csv_provenance` reports)."""
+
     def write_csv(tmp: Path) -> None:
         frame.to_csv(tmp, index=False, float_format="%.10g")
 
@@ -317,8 +332,12 @@ def write_csv_with_provenance(path: str | os.PathLike, frame, prov: Mapping[str,
     try:
         write_csv(tmp_csv)
         stamp = {"inputs": dict(prov), "file": path.name, "file_sha256": digest(tmp_csv)}
-        write_together({sidecar(path): lambda tmp: tmp.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n"),
-                        path: lambda tmp: os.replace(tmp_csv, tmp)})
+        write_together(
+            {
+                sidecar(path): lambda tmp: tmp.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n"),
+                path: lambda tmp: os.replace(tmp_csv, tmp),
+            }
+        )
     finally:
         if tmp_csv.exists():
             tmp_csv.unlink()
@@ -333,8 +352,11 @@ def read_csv_provenance(path: str | os.PathLike) -> dict[str, Any]:
         raise InputFileError(path, f"has no provenance sidecar {side.name}; regenerate it")
     data = read_json(side, ("inputs", "file_sha256"), what="provenance sidecar")
     if data["file_sha256"] != digest(path):
-        raise InputFileError(side, f"file_sha256: describes other contents than {path} (the CSV changed or the "
-                                   f"pair was written incompletely); regenerate {path.name}")
+        raise InputFileError(
+            side,
+            f"file_sha256: describes other contents than {path} (the CSV changed or the "
+            f"pair was written incompletely); regenerate {path.name}",
+        )
     if not isinstance(data["inputs"], dict):
         raise InputFileError(side, f"inputs: expected a JSON object, got {type(data['inputs']).__name__}")
     return data["inputs"]
@@ -405,8 +427,24 @@ def write_together(writers: Mapping[str | os.PathLike, Callable[[Path], Any]]) -
 
 
 __all__ = [
-    "InputFileError", "read_json", "read_npz", "load_scenario", "load_channels", "load_optimum", "load_demos",
-    "check_decision_array", "check_gain_array", "digest", "provenance", "check_provenance",
-    "write_npz_with_provenance", "read_npz_provenance", "write_json_with_provenance", "read_json_provenance",
-    "write_csv_with_provenance", "read_csv_provenance", "sidecar", "write_together",
+    "InputFileError",
+    "read_json",
+    "read_npz",
+    "load_scenario",
+    "load_channels",
+    "load_optimum",
+    "load_demos",
+    "check_decision_array",
+    "check_gain_array",
+    "digest",
+    "provenance",
+    "check_provenance",
+    "write_npz_with_provenance",
+    "read_npz_provenance",
+    "write_json_with_provenance",
+    "read_json_provenance",
+    "write_csv_with_provenance",
+    "read_csv_provenance",
+    "sidecar",
+    "write_together",
 ]

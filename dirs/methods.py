@@ -106,9 +106,18 @@ class Method:
 _REGISTRY: dict[str, Method] = {}
 
 
-def register(name: str, *, label: str | None = None, kind: str = "heuristic", reads: Iterable[str] = (),
-             samples: str = "test", stream: Iterable[int] = (), train: Callable | None = None,
-             load: Callable | None = None, rows: Iterable[str] = ()) -> Callable[[Callable], Callable]:
+def register(
+    name: str,
+    *,
+    label: str | None = None,
+    kind: str = "heuristic",
+    reads: Iterable[str] = (),
+    samples: str = "test",
+    stream: Iterable[int] = (),
+    train: Callable | None = None,
+    load: Callable | None = None,
+    rows: Iterable[str] = (),
+) -> Callable[[Callable], Callable]:
     """Decorator registering ``build`` (or, for ``kind="drl"``, the trainer) as method ``name``.
 
     For ``heuristic``, ``search`` and ``reference`` methods the decorated function is
@@ -122,14 +131,25 @@ def register(name: str, *, label: str | None = None, kind: str = "heuristic", re
 
     def decorate(fn: Callable) -> Callable:
         method = Method(
-            name=name, label=label or name, kind=kind, module=fn.__module__,
-            build=None if kind == "drl" else fn, train=fn if kind == "drl" else train, load=load,
-            reads=tuple(reads), samples=samples, stream=tuple(int(s) for s in stream), rows=tuple(rows))
+            name=name,
+            label=label or name,
+            kind=kind,
+            module=fn.__module__,
+            build=None if kind == "drl" else fn,
+            train=fn if kind == "drl" else train,
+            load=load,
+            reads=tuple(reads),
+            samples=samples,
+            stream=tuple(int(s) for s in stream),
+            rows=tuple(rows),
+        )
         if kind == "drl" and load is None:
             raise ParameterError(f"register({name!r}): a drl method needs load=")
         old = _REGISTRY.get(name)
         if old is not None and (old.module, getattr(old.build or old.train, "__qualname__", None)) != (
-                method.module, fn.__qualname__):
+            method.module,
+            fn.__qualname__,
+        ):
             raise ParameterError(f"method {name!r} is registered twice: by {old.module} and by {method.module}")
         _REGISTRY[name] = method
         return fn
@@ -165,8 +185,13 @@ def dirs_variants(cfg) -> dict[str, Method]:
     """The DIRS training variants of ``cfg.dirs.variants`` as methods (kind ``dirs``)."""
     out = {}
     for name, v in cfg.dirs.variants.items():
-        out[str(name)] = Method(name=str(name), label=str(v.get("label") or name), kind="dirs",
-                                module="dirs.stages.learner", options=dict(v))
+        out[str(name)] = Method(
+            name=str(name),
+            label=str(v.get("label") or name),
+            kind="dirs",
+            module="dirs.stages.learner",
+            options=dict(v),
+        )
     return out
 
 
@@ -209,8 +234,9 @@ def method_of_row(row: str, methods: dict[str, Method]) -> Method:
     for m in methods.values():
         if row in m.all_rows():
             return m
-    raise ParameterError(f"methods: no registered method writes the row {row!r}; registered methods: "
-                         f"{', '.join(sorted(methods))}")
+    raise ParameterError(
+        f"methods: no registered method writes the row {row!r}; registered methods: {', '.join(sorted(methods))}"
+    )
 
 
 def rows_by_kind(rows: Iterable[str], methods: dict[str, Method]) -> dict[str, list[Method]]:
@@ -228,8 +254,12 @@ def with_label(method: Method, label: str) -> Method:
 
 
 #: Label suffix of each extra row (``dirs+repair`` → "DIRS + repair").
-ROW_SUFFIX_LABELS = {"+repair": " + repair", "-last": " (final weights)", "-imitation-only": " (imitation only)",
-                     "_capacity": " + capacity rule"}
+ROW_SUFFIX_LABELS = {
+    "+repair": " + repair",
+    "-last": " (final weights)",
+    "-imitation-only": " (imitation only)",
+    "_capacity": " + capacity rule",
+}
 
 
 def row_label(row: str, methods: dict[str, Method]) -> str:
@@ -237,5 +267,5 @@ def row_label(row: str, methods: dict[str, Method]) -> str:
     m = method_of_row(row, methods)
     if row == m.name:
         return m.label
-    suffix = row[len(m.name):]
+    suffix = row[len(m.name) :]
     return m.label + ROW_SUFFIX_LABELS.get(suffix, suffix)

@@ -23,6 +23,7 @@ LAYOUT = {
     "evaluation": "{results}/evaluations/{instance}/seed{seed}/{file}",
     # trained models
     "model": "{results}/models/{instance}/seed{seed}/{name}",
+    "model_file": "{results}/models/{instance}/seed{seed}/{name}/{file}",
     "checkpoint": "{results}/checkpoints/{instance}/seed{seed}/{name}/online.pt",
     # experiment outputs
     "table": "{results}/tables/{experiment}.csv",

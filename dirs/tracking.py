@@ -54,7 +54,9 @@ def _warn_shared_sqlite() -> None:
         log.warning(
             "SLURM job %s logs to the embedded SQLite MLflow store; jobs on several nodes must not "
             "share one SQLite file: set MLFLOW_TRACKING_URI to a tracking server (README, "
-            "'Running on a cluster')", os.environ["SLURM_JOB_ID"])
+            "'Running on a cluster')",
+            os.environ["SLURM_JOB_ID"],
+        )
 
 
 def _is_local(uri: str) -> bool:

@@ -21,8 +21,13 @@ def test_closed_form_allocation_never_worse_than_searched(trial):
     assert np.all(exact <= res.objective * (1 + 1e-12))
     m = gains.shape[-1]
     a = res.decisions
-    naive = price_allocation(a, equal_shares(a, sc.params.per_server("mec_cpu_hz", m)),
-                             np.where(a > 0, sc.params.per_iotd("max_power_w", a.shape[-1]), 0.0), gains, sc.params)
+    naive = price_allocation(
+        a,
+        equal_shares(a, sc.params.per_server("mec_cpu_hz", m)),
+        np.where(a > 0, sc.params.per_iotd("max_power_w", a.shape[-1]), 0.0),
+        gains,
+        sc.params,
+    )
     assert np.all(exact <= naive * (1 + 1e-12))
 
 
@@ -31,8 +36,10 @@ def test_allocation_table_mean_and_ci_over_seeds(tmp_path):
     for seed, nrr in ((0, 0.98), (1, 0.99), (2, 1.0)):
         d = tmp_path / "evaluations" / "large" / f"seed{seed}"
         d.mkdir(parents=True)
-        rows = [["levy", "exact", 5, 100.0, 1.0, 1.0, 1.0, 2.0, 1.0],
-                ["levy", "search", 5, 101.0, 1.0, nrr, nrr, 4.0, 2.0]]
+        rows = [
+            ["levy", "exact", 5, 100.0, 1.0, 1.0, 1.0, 2.0, 1.0],
+            ["levy", "search", 5, 101.0, 1.0, nrr, nrr, 4.0, 2.0],
+        ]
         pd.DataFrame(rows, columns=ABLATION_COLUMNS).to_csv(d / "allocation.csv", index=False)
         files.append(d / "allocation.csv")
     t = allocation_table(files, tmp_path / "a.csv", tmp_path / "a.md", "ablation")

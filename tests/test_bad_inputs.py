@@ -41,12 +41,20 @@ def instance(tmp_path_factory):
     decisions = np.zeros((4, N), dtype=np.int64)
     decisions[:, 0] = 1
     c = evaluate(decisions, test, sc.params)
-    np.savez(d / "optimum.npz", decisions=decisions, objective=c.objective, lower_bound=c.objective * 0.99,
-             time=c.time, energy=c.energy, solve_ms=np.ones(4))
+    np.savez(
+        d / "optimum.npz",
+        decisions=decisions,
+        objective=c.objective,
+        lower_bound=c.objective * 0.99,
+        time=c.time,
+        energy=c.energy,
+        solve_ms=np.ones(4),
+    )
     np.savez(d / "demos.npz", gains=train[:5], decisions=np.ones((5, N), dtype=np.int64))
     Policy(build_net(N, M, [8], seed=0), InputScaler.fit(train), sc.params).save(d / "policy")
-    MADDPGPolicy(StackedActors(M, N, [8]), ObsStats.fit(train),
-                 {"num_iotds": N, "num_servers": M, "actor_hidden": [8]}).save(d / "maddpg")
+    MADDPGPolicy(
+        StackedActors(M, N, [8]), ObsStats.fit(train), {"num_iotds": N, "num_servers": M, "actor_hidden": [8]}
+    ).save(d / "maddpg")
     return {"dir": d, "scenario": sc, "train": train, "test": test}
 
 
@@ -58,35 +66,40 @@ def work(instance, tmp_path):
 
 
 def hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ----------------------------------------------------------------------------- configuration
 CONFIG_CASES = [
-        (["+scenario.num_iotd=100"], ["scenario.num_iotd", "scenario.num_iotds", "'+' cannot add keys"]),
-        (["scenario.num_iotd=100"], ["scenario.num_iotd", "scenario.num_iotds"]),
-        (["++scenario.kapa=1e-27"], ["scenario.kapa", "scenario.kappa"]),
-        (["~scenario.nonsense"], ["scenario.nonsense"]),
-        (["num_iotds=5"], ["num_iotds", "scenario.num_iotds"]),
-        (["+dirs.hiden=[3]"], ["dirs.hiden", "dirs.hidden"]),
-        (["+dirs.variants.x.imitaton=false"], ["dirs.variants.x.imitaton", "dirs.variants.x.imitation"]),
-        (["seed.offset=1"], ["seed.offset"]),
-        (["+baseline.ddpg.noise=0.1"], ["baseline.ddpg.noise", "baseline.ddpg.noise_sigma"]),
-        (["seed=-1"], ["seed: must be an integer >= 0"]),
-        (["profile.seeds=[0,-2]"], ["profile.seeds"]),
-        (["scenario.kappa=1e300"], ["scenario.kappa", "local energy"]),
-        (["scenario.local_cpu_hz=1e-300"], ["scenario.local_cpu_hz", "local time"]),
-        (["scenario.beta0=1e-300"], ["scenario.beta0", "transmission cost"]),
-        (["scenario.data_bits=1e308", "scenario.bandwidth_hz=1e-10"], ["scenario.data_bits", "transmission cost"]),
-        (["scenario.noise_w=1e300"], ["scenario.noise_w", "transmission cost"]),
-        (["scenario.mec_cpu_hz=1e-300"], ["scenario.mec_cpu_hz", "server compute cost"]),
-        (["scenario=xlarge", "scenario.num_train=2000000000"], ["scenario.num_train", "GiB", "memory available"]),
-        (["scenario.area_m=inf"], ["scenario.area_m"]),
-        (["scenario.server_placement=fixed", "scenario.server_positions=[[1.0,1.0],[2.0,nan]]"],
-         ["scenario.server_positions[1]"]),
-        (["scenario=huge"], ["scenario/huge", "medium"]),
-        (["scenario.num_iotds=[1,"], ["cannot parse override 'scenario.num_iotds=[1,'"]),
+    (["+scenario.num_iotd=100"], ["scenario.num_iotd", "scenario.num_iotds", "'+' cannot add keys"]),
+    (["scenario.num_iotd=100"], ["scenario.num_iotd", "scenario.num_iotds"]),
+    (["++scenario.kapa=1e-27"], ["scenario.kapa", "scenario.kappa"]),
+    (["~scenario.nonsense"], ["scenario.nonsense"]),
+    (["num_iotds=5"], ["num_iotds", "scenario.num_iotds"]),
+    (["+dirs.hiden=[3]"], ["dirs.hiden", "dirs.hidden"]),
+    (["+dirs.variants.x.imitaton=false"], ["dirs.variants.x.imitaton", "dirs.variants.x.imitation"]),
+    (["seed.offset=1"], ["seed.offset"]),
+    (["+baseline.ddpg.noise=0.1"], ["baseline.ddpg.noise", "baseline.ddpg.noise_sigma"]),
+    (["seed=-1"], ["seed: must be an integer >= 0"]),
+    (["profile.seeds=[0,-2]"], ["profile.seeds"]),
+    (["scenario.kappa=1e300"], ["scenario.kappa", "local energy"]),
+    (["scenario.local_cpu_hz=1e-300"], ["scenario.local_cpu_hz", "local time"]),
+    (["scenario.beta0=1e-300"], ["scenario.beta0", "transmission cost"]),
+    (["scenario.data_bits=1e308", "scenario.bandwidth_hz=1e-10"], ["scenario.data_bits", "transmission cost"]),
+    (["scenario.noise_w=1e300"], ["scenario.noise_w", "transmission cost"]),
+    (["scenario.mec_cpu_hz=1e-300"], ["scenario.mec_cpu_hz", "server compute cost"]),
+    (["scenario=xlarge", "scenario.num_train=2000000000"], ["scenario.num_train", "GiB", "memory available"]),
+    (["scenario.area_m=inf"], ["scenario.area_m"]),
+    (
+        ["scenario.server_placement=fixed", "scenario.server_positions=[[1.0,1.0],[2.0,nan]]"],
+        ["scenario.server_positions[1]"],
+    ),
+    (["scenario=huge"], ["scenario/huge", "medium"]),
+    (["scenario.num_iotds=[1,"], ["cannot parse override 'scenario.num_iotds=[1,'"]),
 ]
 
 
@@ -123,14 +136,30 @@ def test_memory_estimate_against_a_given_budget():
 
 # ----------------------------------------------------------------------------------------- CLI
 def _cli(tmp_path: Path, *args: str, debug: bool = False) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-           "DIRS_CONF_DIR": str(ROOT / "conf"), "PYTHONPATH": str(ROOT)}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "DIRS_CONF_DIR": str(ROOT / "conf"),
+        "PYTHONPATH": str(ROOT),
+    }
     if debug:
         env["DIRS_DEBUG"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "dirs", *args, f"paths.data_dir={tmp_path / 'data'}",
-         f"paths.results_dir={tmp_path / 'results'}", "tracking.enabled=false"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "dirs",
+            *args,
+            f"paths.data_dir={tmp_path / 'data'}",
+            f"paths.results_dir={tmp_path / 'results'}",
+            "tracking.enabled=false",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -170,8 +199,9 @@ def test_cli_truncated_channels_named_and_nothing_written(tmp_path, debug):
     raw = (d / "channels.npz").read_bytes()
     (d / "channels.npz").write_bytes(raw[: len(raw) // 2])
     before = hashes(tmp_path)
-    proc = _cli(tmp_path, "solve_optimum", "scenario=medium", "scenario.num_train=8", "scenario.num_test=4",
-                debug=debug)
+    proc = _cli(
+        tmp_path, "solve_optimum", "scenario=medium", "scenario.num_train=8", "scenario.num_test=4", debug=debug
+    )
     assert proc.returncode == 2, proc.stderr
     lines = _error_lines(proc.stderr)
     assert len(lines) == 1 and "channels.npz" in lines[0] and "corrupt or truncated" in lines[0], proc.stderr
@@ -195,6 +225,7 @@ def _json_edit(fn):
         data = json.loads(path.read_text())
         fn(data)
         path.write_text(json.dumps(data))
+
     return mutate
 
 
@@ -205,6 +236,7 @@ def _npz_edit(fn):
         fn(arrays)
         path.unlink()
         np.savez(path, **arrays)
+
     return mutate
 
 
@@ -223,33 +255,40 @@ def _set(d, key, value):
 
 def _load_scenario(inst, d):
     from dirs.io import load_scenario
+
     load_scenario(d / "scenario.json")
 
 
 def _load_channels(split="test"):
     def load(inst, d):
         from dirs.io import load_channels
+
         load_channels(d / "channels.npz", split, inst["scenario"])
+
     return load
 
 
 def _load_optimum(inst, d):
     from dirs.io import load_optimum
+
     load_optimum(d / "optimum.npz", 4, N, M)
 
 
 def _load_demos(inst, d):
     from dirs.io import load_demos
+
     load_demos(d / "demos.npz", N, M)
 
 
 def _load_policy(inst, d):
     from dirs.learn.agents import load_policy
+
     load_policy(d / "policy")
 
 
 def _load_maddpg(inst, d):
     from dirs.baselines import load_baseline
+
     load_baseline(d / "maddpg")
 
 
@@ -257,6 +296,7 @@ def _bad_gain(value):
     def fn(a):
         a["test"] = a["test"].copy()
         a["test"][1, 2, 0] = value
+
     return fn
 
 
@@ -264,6 +304,7 @@ def _objective(value):
     def fn(a):
         a["objective"] = a["objective"].copy()
         a["objective"][2] = value
+
     return fn
 
 
@@ -273,89 +314,203 @@ FILE_CASES = {
     "scenario-no-users": ("scenario.json", _json_edit(lambda d: d.pop("users")), _load_scenario, ["users"]),
     "scenario-truncated": ("scenario.json", _truncate, _load_scenario, ["not a valid scenario JSON"]),
     "scenario-a-list": ("scenario.json", lambda p: p.write_text("[1, 2]"), _load_scenario, ["JSON object"]),
-    "scenario-nan-position": ("scenario.json", _json_edit(lambda d: d["users"][3].__setitem__(0, float("nan"))),
-                              _load_scenario, ["users[3]", "finite"]),
-    "scenario-3d-servers": ("scenario.json", _json_edit(lambda d: _set(d, "servers", [[1, 2, 3], [4, 5, 6]])),
-                            _load_scenario, ["servers", "(M >= 1, 2)"]),
-    "scenario-unknown-param": ("scenario.json", _json_edit(lambda d: d["params"].__setitem__("kapa", 1.0)),
-                               _load_scenario, ["params.", "kapa"]),
-    "scenario-negative-kappa": ("scenario.json", _json_edit(lambda d: d["params"].__setitem__("kappa", -1.0)),
-                                _load_scenario, ["params.kappa"]),
-    "scenario-params-string": ("scenario.json", _json_edit(lambda d: _set(d, "params", "defaults")),
-                               _load_scenario, ["params"]),
+    "scenario-nan-position": (
+        "scenario.json",
+        _json_edit(lambda d: d["users"][3].__setitem__(0, float("nan"))),
+        _load_scenario,
+        ["users[3]", "finite"],
+    ),
+    "scenario-3d-servers": (
+        "scenario.json",
+        _json_edit(lambda d: _set(d, "servers", [[1, 2, 3], [4, 5, 6]])),
+        _load_scenario,
+        ["servers", "(M >= 1, 2)"],
+    ),
+    "scenario-unknown-param": (
+        "scenario.json",
+        _json_edit(lambda d: d["params"].__setitem__("kapa", 1.0)),
+        _load_scenario,
+        ["params.", "kapa"],
+    ),
+    "scenario-negative-kappa": (
+        "scenario.json",
+        _json_edit(lambda d: d["params"].__setitem__("kappa", -1.0)),
+        _load_scenario,
+        ["params.kappa"],
+    ),
+    "scenario-params-string": (
+        "scenario.json",
+        _json_edit(lambda d: _set(d, "params", "defaults")),
+        _load_scenario,
+        ["params"],
+    ),
     "scenario-bad-area": ("scenario.json", _json_edit(lambda d: _set(d, "area_m", -5)), _load_scenario, ["area_m"]),
-    "scenario-format-99": ("scenario.json", _json_edit(lambda d: _set(d, "format_version", 99)),
-                           _load_scenario, ["format_version 99"]),
-    "scenario-per-iotd-length": ("scenario.json", _json_edit(lambda d: d["params"].__setitem__("data_bits", [8e5] * (N + 1))),
-                                 _load_scenario, ["data_bits", f"N={N}"]),
+    "scenario-format-99": (
+        "scenario.json",
+        _json_edit(lambda d: _set(d, "format_version", 99)),
+        _load_scenario,
+        ["format_version 99"],
+    ),
+    "scenario-per-iotd-length": (
+        "scenario.json",
+        _json_edit(lambda d: d["params"].__setitem__("data_bits", [8e5] * (N + 1))),
+        _load_scenario,
+        ["data_bits", f"N={N}"],
+    ),
     # channels.npz
     "channels-truncated": ("channels.npz", _truncate, _load_channels(), ["corrupt or truncated"]),
     "channels-garbage": ("channels.npz", _garbage, _load_channels(), ["corrupt or truncated"]),
     "channels-no-split": ("channels.npz", _npz_edit(lambda a: a.pop("test")), _load_channels(), ["'test'"]),
-    "channels-wrong-n": ("channels.npz", _npz_edit(lambda a: _set(a, "test", np.ones((4, N + 1, M)))),
-                         _load_channels(), ["test", "disagrees with the scenario"]),
-    "channels-wrong-m": ("channels.npz", _npz_edit(lambda a: _set(a, "train", np.ones((4, N, M + 1)))),
-                         _load_channels("train"), ["train", "disagrees with the scenario"]),
-    "channels-2d": ("channels.npz", _npz_edit(lambda a: _set(a, "test", np.ones((N, M)))),
-                    _load_channels(), ["test", "shape"]),
-    "channels-empty": ("channels.npz", _npz_edit(lambda a: _set(a, "test", np.ones((0, N, M)))),
-                       _load_channels(), ["test", "no samples"]),
+    "channels-wrong-n": (
+        "channels.npz",
+        _npz_edit(lambda a: _set(a, "test", np.ones((4, N + 1, M)))),
+        _load_channels(),
+        ["test", "disagrees with the scenario"],
+    ),
+    "channels-wrong-m": (
+        "channels.npz",
+        _npz_edit(lambda a: _set(a, "train", np.ones((4, N, M + 1)))),
+        _load_channels("train"),
+        ["train", "disagrees with the scenario"],
+    ),
+    "channels-2d": (
+        "channels.npz",
+        _npz_edit(lambda a: _set(a, "test", np.ones((N, M)))),
+        _load_channels(),
+        ["test", "shape"],
+    ),
+    "channels-empty": (
+        "channels.npz",
+        _npz_edit(lambda a: _set(a, "test", np.ones((0, N, M)))),
+        _load_channels(),
+        ["test", "no samples"],
+    ),
     "channels-nan": ("channels.npz", _npz_edit(_bad_gain(np.nan)), _load_channels(), ["(1, 2, 0)", "finite and > 0"]),
     "channels-negative": ("channels.npz", _npz_edit(_bad_gain(-1e-6)), _load_channels(), ["(1, 2, 0)"]),
     "channels-zero": ("channels.npz", _npz_edit(_bad_gain(0.0)), _load_channels(), ["(1, 2, 0)"]),
     "channels-inf": ("channels.npz", _npz_edit(_bad_gain(np.inf)), _load_channels(), ["(1, 2, 0)"]),
-    "channels-strings": ("channels.npz", _npz_edit(lambda a: _set(a, "test", np.full((4, N, M), "x"))),
-                         _load_channels(), ["test", "numeric"]),
+    "channels-strings": (
+        "channels.npz",
+        _npz_edit(lambda a: _set(a, "test", np.full((4, N, M), "x"))),
+        _load_channels(),
+        ["test", "numeric"],
+    ),
     # optimum.npz
-    "optimum-decision-above-m": ("optimum.npz", _npz_edit(lambda a: a["decisions"].__setitem__((1, 1), M + 1)),
-                                 _load_optimum, ["decisions", f"0..{M}"]),
-    "optimum-decision-negative": ("optimum.npz", _npz_edit(lambda a: a["decisions"].__setitem__((0, 0), -1)),
-                                  _load_optimum, ["decisions", f"0..{M}"]),
-    "optimum-float-decisions": ("optimum.npz", _npz_edit(lambda a: _set(a, "decisions", a["decisions"] + 0.5)),
-                                _load_optimum, ["decisions", "integers"]),
-    "optimum-decisions-shape": ("optimum.npz", _npz_edit(lambda a: _set(a, "decisions", a["decisions"][:, :-1])),
-                                _load_optimum, ["decisions", "shape"]),
+    "optimum-decision-above-m": (
+        "optimum.npz",
+        _npz_edit(lambda a: a["decisions"].__setitem__((1, 1), M + 1)),
+        _load_optimum,
+        ["decisions", f"0..{M}"],
+    ),
+    "optimum-decision-negative": (
+        "optimum.npz",
+        _npz_edit(lambda a: a["decisions"].__setitem__((0, 0), -1)),
+        _load_optimum,
+        ["decisions", f"0..{M}"],
+    ),
+    "optimum-float-decisions": (
+        "optimum.npz",
+        _npz_edit(lambda a: _set(a, "decisions", a["decisions"] + 0.5)),
+        _load_optimum,
+        ["decisions", "integers"],
+    ),
+    "optimum-decisions-shape": (
+        "optimum.npz",
+        _npz_edit(lambda a: _set(a, "decisions", a["decisions"][:, :-1])),
+        _load_optimum,
+        ["decisions", "shape"],
+    ),
     "optimum-objective-nan": ("optimum.npz", _npz_edit(_objective(np.nan)), _load_optimum, ["objective", "entry 2"]),
     "optimum-objective-zero": ("optimum.npz", _npz_edit(_objective(0.0)), _load_optimum, ["objective", "entry 2"]),
-    "optimum-objective-length": ("optimum.npz", _npz_edit(lambda a: _set(a, "objective", a["objective"][:3])),
-                                 _load_optimum, ["objective", "(4,)"]),
+    "optimum-objective-length": (
+        "optimum.npz",
+        _npz_edit(lambda a: _set(a, "objective", a["objective"][:3])),
+        _load_optimum,
+        ["objective", "(4,)"],
+    ),
     "optimum-no-objective": ("optimum.npz", _npz_edit(lambda a: a.pop("objective")), _load_optimum, ["objective"]),
-    "optimum-bound-above": ("optimum.npz", _npz_edit(lambda a: _set(a, "lower_bound", a["objective"] * 1.5)),
-                            _load_optimum, ["lower_bound"]),
+    "optimum-bound-above": (
+        "optimum.npz",
+        _npz_edit(lambda a: _set(a, "lower_bound", a["objective"] * 1.5)),
+        _load_optimum,
+        ["lower_bound"],
+    ),
     "optimum-truncated": ("optimum.npz", _truncate, _load_optimum, ["corrupt or truncated"]),
     # demos.npz
-    "demos-empty": ("demos.npz", _npz_edit(lambda a: (_set(a, "gains", a["gains"][:0]), _set(a, "decisions", a["decisions"][:0]))),
-                    _load_demos, ["gains", "no samples"]),
-    "demos-decision-above-m": ("demos.npz", _npz_edit(lambda a: a["decisions"].__setitem__((2, 3), M + 1)),
-                               _load_demos, ["decisions", f"0..{M}"]),
-    "demos-count-mismatch": ("demos.npz", _npz_edit(lambda a: _set(a, "decisions", a["decisions"][:3])),
-                             _load_demos, ["decisions", "shape"]),
-    "demos-wrong-n": ("demos.npz", _npz_edit(lambda a: _set(a, "gains", np.ones((5, N - 1, M)))),
-                      _load_demos, ["gains", "disagrees"]),
-    "demos-negative-gain": ("demos.npz", _npz_edit(lambda a: a["gains"].__setitem__((0, 0, 1), -3.0)),
-                            _load_demos, ["gains", "(0, 0, 1)"]),
+    "demos-empty": (
+        "demos.npz",
+        _npz_edit(lambda a: (_set(a, "gains", a["gains"][:0]), _set(a, "decisions", a["decisions"][:0]))),
+        _load_demos,
+        ["gains", "no samples"],
+    ),
+    "demos-decision-above-m": (
+        "demos.npz",
+        _npz_edit(lambda a: a["decisions"].__setitem__((2, 3), M + 1)),
+        _load_demos,
+        ["decisions", f"0..{M}"],
+    ),
+    "demos-count-mismatch": (
+        "demos.npz",
+        _npz_edit(lambda a: _set(a, "decisions", a["decisions"][:3])),
+        _load_demos,
+        ["decisions", "shape"],
+    ),
+    "demos-wrong-n": (
+        "demos.npz",
+        _npz_edit(lambda a: _set(a, "gains", np.ones((5, N - 1, M)))),
+        _load_demos,
+        ["gains", "disagrees"],
+    ),
+    "demos-negative-gain": (
+        "demos.npz",
+        _npz_edit(lambda a: a["gains"].__setitem__((0, 0, 1), -3.0)),
+        _load_demos,
+        ["gains", "(0, 0, 1)"],
+    ),
     "demos-no-decisions": ("demos.npz", _npz_edit(lambda a: a.pop("decisions")), _load_demos, ["decisions"]),
     # policy (DIRS)
     "policy-json-no-params": ("policy/policy.json", _json_edit(lambda d: d.pop("params")), _load_policy, ["params"]),
     "policy-json-truncated": ("policy/policy.json", _truncate, _load_policy, ["not a valid policy JSON"]),
-    "policy-layers-mismatch": ("policy/policy.json", _json_edit(lambda d: _set(d, "layers", [N, 9, N])),
-                               _load_policy, ["policy.pt", "weights[0]"]),
-    "policy-layers-not-n": ("policy/policy.json", _json_edit(lambda d: _set(d, "layers", [N + 1, 8, N])),
-                            _load_policy, ["layers"]),
-    "policy-format": ("policy/policy.json", _json_edit(lambda d: _set(d, "format_version", 7)),
-                      _load_policy, ["format_version 7"]),
+    "policy-layers-mismatch": (
+        "policy/policy.json",
+        _json_edit(lambda d: _set(d, "layers", [N, 9, N])),
+        _load_policy,
+        ["policy.pt", "weights[0]"],
+    ),
+    "policy-layers-not-n": (
+        "policy/policy.json",
+        _json_edit(lambda d: _set(d, "layers", [N + 1, 8, N])),
+        _load_policy,
+        ["layers"],
+    ),
+    "policy-format": (
+        "policy/policy.json",
+        _json_edit(lambda d: _set(d, "format_version", 7)),
+        _load_policy,
+        ["format_version 7"],
+    ),
     "policy-pt-truncated": ("policy/policy.pt", _truncate, _load_policy, ["corrupt or unreadable"]),
     "policy-pt-garbage": ("policy/policy.pt", _garbage, _load_policy, ["corrupt or unreadable"]),
     # baseline (MADDPG)
-    "maddpg-meta-unknown-algo": ("maddpg/meta.json", _json_edit(lambda d: _set(d, "algo", "ppo")),
-                                 _load_maddpg, ["algo", "ppo", "maddpg"]),
+    "maddpg-meta-unknown-algo": (
+        "maddpg/meta.json",
+        _json_edit(lambda d: _set(d, "algo", "ppo")),
+        _load_maddpg,
+        ["algo", "ppo", "maddpg"],
+    ),
     "maddpg-meta-no-algo": ("maddpg/meta.json", _json_edit(lambda d: d.pop("algo")), _load_maddpg, ["algo"]),
-    "maddpg-meta-stats-shape": ("maddpg/meta.json",
-                                _json_edit(lambda d: _set(d, "obs_stats", {"mean": [[0.0] * M] * (N - 1),
-                                                                           "std": [[1.0] * M] * (N - 1)})),
-                                _load_maddpg, ["obs_stats", "mean/std"]),
-    "maddpg-meta-hidden-mismatch": ("maddpg/meta.json", _json_edit(lambda d: _set(d, "actor_hidden", [9])),
-                                    _load_maddpg, ["model.pt", "mismatched"]),
+    "maddpg-meta-stats-shape": (
+        "maddpg/meta.json",
+        _json_edit(lambda d: _set(d, "obs_stats", {"mean": [[0.0] * M] * (N - 1), "std": [[1.0] * M] * (N - 1)})),
+        _load_maddpg,
+        ["obs_stats", "mean/std"],
+    ),
+    "maddpg-meta-hidden-mismatch": (
+        "maddpg/meta.json",
+        _json_edit(lambda d: _set(d, "actor_hidden", [9])),
+        _load_maddpg,
+        ["model.pt", "mismatched"],
+    ),
     "maddpg-model-truncated": ("maddpg/model.pt", _truncate, _load_maddpg, ["model.pt", "corrupt"]),
 }
 
@@ -381,8 +536,14 @@ def test_bad_file(instance, work, case):
 
 @pytest.mark.parametrize(
     "missing,load",
-    [("scenario.json", _load_scenario), ("channels.npz", _load_channels()), ("optimum.npz", _load_optimum),
-     ("demos.npz", _load_demos), ("policy/policy.pt", _load_policy), ("maddpg/meta.json", _load_maddpg)],
+    [
+        ("scenario.json", _load_scenario),
+        ("channels.npz", _load_channels()),
+        ("optimum.npz", _load_optimum),
+        ("demos.npz", _load_demos),
+        ("policy/policy.pt", _load_policy),
+        ("maddpg/meta.json", _load_maddpg),
+    ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
 def test_missing_file_is_named(instance, work, missing, load):

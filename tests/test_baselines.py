@@ -31,9 +31,17 @@ def small():
 @pytest.fixture(scope="module")
 def cfg():
     # one update per interaction: the short run's few hundred interactions must suffice
-    return compose(["scenario=medium", "scenario.num_iotds=10", "scenario.num_servers=2",
-                    f"scenario.num_train={SHORT}", "seed=0", "baseline.ddpg.train_freq=1",
-                    "baseline.maddpg.train_freq=1"])
+    return compose(
+        [
+            "scenario=medium",
+            "scenario.num_iotds=10",
+            "scenario.num_servers=2",
+            f"scenario.num_train={SHORT}",
+            "seed=0",
+            "baseline.ddpg.train_freq=1",
+            "baseline.maddpg.train_freq=1",
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +64,9 @@ def test_env_loads_scenario_files_and_prices_decisions(tmp_path, small):
     sc, gains, test = small
     sc.save(tmp_path / "scenario.json")
     np.savez(tmp_path / "channels.npz", train=gains, test=test)
-    env = gym.make(ENV_ID, scenario=tmp_path / "scenario.json", channels=tmp_path / "channels.npz",
-                   split="test", shuffle=False)
+    env = gym.make(
+        ENV_ID, scenario=tmp_path / "scenario.json", channels=tmp_path / "channels.npz", split="test", shuffle=False
+    )
     obs, info = env.reset(seed=3)
     assert obs.shape == (10, 2) and obs.dtype == np.float32 and info["index"] == 0
     a = remote(test[0], sc.params)
@@ -67,7 +76,7 @@ def test_env_loads_scenario_files_and_prices_decisions(tmp_path, small):
     assert reward == pytest.approx(0.0, abs=1e-9)  # Remote is the reward's reference
     # a worse decision gets a negative reward; the option picks a sample
     env.reset(options={"index": 5})
-    _, reward, *_ , info = env.step(np.zeros(10, dtype=np.int64))
+    _, reward, *_, info = env.step(np.zeros(10, dtype=np.int64))
     assert info["index"] == 5 and reward < 0
 
 
@@ -148,9 +157,18 @@ def test_save_load_gives_identical_decisions(algo, small, trained, tmp_path):
 @pytest.mark.parametrize("algo", ALGOS)
 def test_same_seed_same_policy(algo, small, cfg):
     sc, train_gains, test = small
-    short = compose(["scenario=medium", "scenario.num_iotds=10", "scenario.num_servers=2",
-                     "baseline.interactions=40", "baseline.ddpg.learning_starts=10",
-                     "baseline.maddpg.learning_starts=10", "baseline.maddpg.train_freq=2", "seed=4"])
+    short = compose(
+        [
+            "scenario=medium",
+            "scenario.num_iotds=10",
+            "scenario.num_servers=2",
+            "baseline.interactions=40",
+            "baseline.ddpg.learning_starts=10",
+            "baseline.maddpg.learning_starts=10",
+            "baseline.maddpg.train_freq=2",
+            "seed=4",
+        ]
+    )
     a = train(algo, sc, train_gains, short).decide(test)
     b = train(algo, sc, train_gains, short).decide(test)
     np.testing.assert_array_equal(a, b)

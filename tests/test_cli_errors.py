@@ -39,8 +39,14 @@ def run_stage(monkeypatch, capsys):
 
 def test_subprocess_exit_code_and_message(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DIRS_CONF_DIR": str(ROOT / "conf"), "HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "dirs", "generate_scenario", "scenario.num_iotds=0"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dirs", "generate_scenario", "scenario.num_iotds=0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2 and "scenario.num_iotds: must be >= 1" in proc.stderr
     assert not list(tmp_path.rglob("*.json"))
 

@@ -24,8 +24,9 @@ def test_profiles_and_scenarios_compose(profile, scenario):
 
 
 def test_stable_override_keys():
-    cfg = compose(["scenario=large", "scenario.num_iotds=50", "scenario.num_servers=4",
-                   "scenario.placement=gaussian", "seed=9"])
+    cfg = compose(
+        ["scenario=large", "scenario.num_iotds=50", "scenario.num_servers=4", "scenario.placement=gaussian", "seed=9"]
+    )
     assert (cfg.scenario.num_iotds, cfg.scenario.num_servers, cfg.seed) == (50, 4, 9)
     assert cfg.scenario.placement.value == "gaussian"
 

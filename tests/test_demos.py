@@ -14,8 +14,9 @@ from dirs.system import Scenario
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
     d = tmp_path_factory.mktemp("inst")
-    cfg = compose(["profile=smoke", "tracking.enabled=false", f"paths.data_dir={d}/data",
-                   f"paths.results_dir={d}/results"])
+    cfg = compose(
+        ["profile=smoke", "tracking.enabled=false", f"paths.data_dir={d}/data", f"paths.results_dir={d}/results"]
+    )
     paths = {"scenario": d / "scenario.json", "channels": d / "channels.npz"}
     generate_scenario(cfg, **paths)
     return cfg, paths, d
@@ -53,8 +54,13 @@ def test_plot_fig4_writes_png_pdf_and_data(instance):
     cfg = cfg.copy()
     cfg.experiment.methods = ["classic", "proposed"]  # the Lévy flight variants of conf/experiment/fig4.yaml
     fig = d / "figs" / "fig4.png"
-    plot_fig4(cfg, scenario=[paths["scenario"]] * 2, channels=[paths["channels"]] * 2, figure=fig,
-              data=d / "figs" / "fig4.csv")
+    plot_fig4(
+        cfg,
+        scenario=[paths["scenario"]] * 2,
+        channels=[paths["channels"]] * 2,
+        figure=fig,
+        data=d / "figs" / "fig4.csv",
+    )
     assert fig.stat().st_size > 0 and fig.with_suffix(".pdf").stat().st_size > 0
     frame = pd.read_csv(d / "figs" / "fig4.csv")
     assert set(frame.variant) == {"classic", "proposed"}

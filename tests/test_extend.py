@@ -5,7 +5,6 @@ import textwrap
 
 import pandas as pd
 import pytest
-
 from test_workflow import copy_workflow, planned_jobs, snakemake
 
 TOY_METHOD = '''
@@ -18,7 +17,7 @@ def strongest(cfg, params, rng):
     return lambda gains: gains.argmax(-1) + 1
 '''
 
-TOY_EXPERIMENT = '''
+TOY_EXPERIMENT = """
 # @package experiment
 id: toy
 title: "Toy: a user's heuristic beside Greedy and the optimum (medium)"
@@ -29,7 +28,7 @@ plugins: [my_methods]
 methods: [strongest, greedy, optimum]
 caption: |
   A user's own heuristic, registered from outside dirs/, in a table built by the workflow.
-'''
+"""
 
 
 @pytest.mark.slow

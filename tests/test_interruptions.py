@@ -19,8 +19,14 @@ from dirs.__main__ import main
 ROOT = Path(__file__).resolve().parent.parent
 # the smoke profile caps training at 64 samples (profile.max_train): lift the cap so that online
 # training runs ~2000 slots with ~40 checkpoints, long enough to be killed between any two of them
-BASE = ["profile=smoke", "profile.max_train=null", "scenario.num_train=2000", "dirs.checkpoint_every=50",
-        "dirs.validate_every=500", "tracking.enabled=false"]
+BASE = [
+    "profile=smoke",
+    "profile.max_train=null",
+    "scenario.num_train=2000",
+    "dirs.checkpoint_every=50",
+    "dirs.validate_every=500",
+    "tracking.enabled=false",
+]
 TIMING_KEYS = {"online_s", "train_s", "pretrain_s"}
 
 
@@ -35,8 +41,14 @@ def _stage(cwd: Path, stage: str, *overrides: str) -> None:
 
 def _launch(cwd: Path, results: str) -> subprocess.Popen:
     env = {**os.environ, "DIRS_CONF_DIR": str(ROOT / "conf")}
-    return subprocess.Popen([sys.executable, "-m", "dirs", "train_agents", *BASE, f"paths.results_dir={results}"],
-                            cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dirs", "train_agents", *BASE, f"paths.results_dir={results}"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _strip_timing(meta):

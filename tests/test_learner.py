@@ -122,8 +122,14 @@ def test_training_is_deterministic_and_resumes_bit_identically(small, exploratio
         else:
             tr.load_state_dict(state)
         saved = {}
-        tr.train_online(slots, tables, validation=validation, stop_after=stop,
-                        checkpoint=lambda t: saved.setdefault("s", t.state_dict()), checkpoint_every=80)
+        tr.train_online(
+            slots,
+            tables,
+            validation=validation,
+            stop_after=stop,
+            checkpoint=lambda t: saved.setdefault("s", t.state_dict()),
+            checkpoint_every=80,
+        )
         return tr, saved
 
     a, _ = run()
@@ -185,8 +191,8 @@ def test_refine_repair_stores_local_optima(small):
     tr = trainer(sc, train, refine_repair=True)
     tables = cost_tables(train[:3], sc.params)
     for t in range(3):
-        one = cost_tables(train[t:t + 1], sc.params)
-        best = tr.explore(train[t:t + 1], np.zeros((1, sc.num_iotds), int), one)
+        one = cost_tables(train[t : t + 1], sc.params)
+        best = tr.explore(train[t : t + 1], np.zeros((1, sc.num_iotds), int), one)
         assert move_deltas(best[None], one).min() > -1e-9 * np.abs(tables.local).sum()
 
 

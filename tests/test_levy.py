@@ -60,8 +60,17 @@ def test_greedy_selection_never_worsens_and_result_is_feasible(variant, allocati
     rng = np.random.default_rng(seed)
     sc, gains = random_instance(rng, n_max=12, m_max=3, samples=4)
     start = rng.integers(0, sc.num_servers + 1, size=gains.shape[:2])
-    res = levy_flight(gains, sc.params, start, population=4, iterations=6, beta=float(rng.uniform(0.3, 2.0)),
-                      variant=variant, allocation=allocation, rng=seed)
+    res = levy_flight(
+        gains,
+        sc.params,
+        start,
+        population=4,
+        iterations=6,
+        beta=float(rng.uniform(0.3, 2.0)),
+        variant=variant,
+        allocation=allocation,
+        rng=seed,
+    )
     t, n, m = gains.shape
     # history: best objective per iteration never increases (eq. 23)
     assert res.history.shape == (7, t)
@@ -135,10 +144,18 @@ def test_normalised_gains_rows_sum_to_one_over_servers(rng):
     np.testing.assert_allclose(h[..., 0], 1.0 / gains.shape[-1])
 
 
-@pytest.mark.parametrize("kw,key", [
-    (dict(beta=0.0), "beta"), (dict(beta=2.5), "beta"), (dict(th=1.5), "th"), (dict(population=0), "population"),
-    (dict(iterations=-1), "iterations"), (dict(variant="foo"), "variant"), (dict(allocation="bar"), "allocation"),
-])
+@pytest.mark.parametrize(
+    "kw,key",
+    [
+        (dict(beta=0.0), "beta"),
+        (dict(beta=2.5), "beta"),
+        (dict(th=1.5), "th"),
+        (dict(population=0), "population"),
+        (dict(iterations=-1), "iterations"),
+        (dict(variant="foo"), "variant"),
+        (dict(allocation="bar"), "allocation"),
+    ],
+)
 def test_bad_settings_fail_naming_the_key(kw, key, rng):
     sc, gains = random_instance(rng, samples=1)
     with pytest.raises(ParameterError, match=key):
@@ -153,5 +170,6 @@ def test_price_allocation_rejects_infeasible_shares(rng):
     with pytest.raises(ParameterError, match="cpu_hz"):
         price_allocation(a, f, p, gains, sc.params)
     with pytest.raises(ParameterError, match="power_w"):
-        price_allocation(a, equal_shares(a, sc.params.per_server("mec_cpu_hz", gains.shape[-1])), p * 100,
-                         gains, sc.params)
+        price_allocation(
+            a, equal_shares(a, sc.params.per_server("mec_cpu_hz", gains.shape[-1])), p * 100, gains, sc.params
+        )

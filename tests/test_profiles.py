@@ -41,8 +41,18 @@ def test_slurm_profile_names_existing_rules(workflow_copy):
         assert set(res) <= {"runtime", "mem_mb", "cpus_per_task", "slurm_partition", "slurm_account"}, rule
 
 
-@pytest.mark.parametrize("name", ["default", pytest.param("slurm", marks=pytest.mark.skipif(
-    not HAS_SLURM_PLUGIN, reason="optional extra `cluster` (snakemake-executor-plugin-slurm) not installed"))])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "default",
+        pytest.param(
+            "slurm",
+            marks=pytest.mark.skipif(
+                not HAS_SLURM_PLUGIN, reason="optional extra `cluster` (snakemake-executor-plugin-slurm) not installed"
+            ),
+        ),
+    ],
+)
 def test_profile_dry_run(workflow_copy, name):
     out = snakemake(workflow_copy, "-n", "--profile", f"workflow/profiles/{name}", "--config", "profile=smoke")
     assert "evaluate_method" in out

@@ -14,9 +14,22 @@ from dirs.stages import config_slice, get, restrict
 from dirs.system import Scenario
 from dirs.system.params import ParameterError
 
-BUILTIN = {"optimum": "reference", "local": "heuristic", "remote": "heuristic", "random": "heuristic",
-           "greedy": "heuristic", "pso": "search", "pso-seeded": "search", "de": "search", "de-seeded": "search",
-           "levy": "search", "levy-greedy": "search", "ac": "drl", "ddpg": "drl", "maddpg": "drl"}
+BUILTIN = {
+    "optimum": "reference",
+    "local": "heuristic",
+    "remote": "heuristic",
+    "random": "heuristic",
+    "greedy": "heuristic",
+    "pso": "search",
+    "pso-seeded": "search",
+    "de": "search",
+    "de-seeded": "search",
+    "levy": "search",
+    "levy-greedy": "search",
+    "ac": "drl",
+    "ddpg": "drl",
+    "maddpg": "drl",
+}
 
 
 def test_every_builtin_method_is_registered_once_with_its_kind():
@@ -50,19 +63,22 @@ def test_registering_a_name_twice_from_another_function_fails():
         return lambda g: np.zeros(g.shape[:-1], dtype=int)
 
     with pytest.raises(ParameterError, match="registered twice"):
+
         @register("twice-test", label="t", kind="heuristic")
         def second(cfg, params, rng):
             return first(cfg, params, rng)
 
 
 def test_a_method_from_a_users_module_is_found_through_plugins(tmp_path, monkeypatch):
-    (tmp_path / "my_sched.py").write_text(textwrap.dedent('''
+    (tmp_path / "my_sched.py").write_text(
+        textwrap.dedent("""
         from dirs.methods import register
 
         @register("nearest-test", label="Nearest server", kind="heuristic")
         def nearest(cfg, params, rng):
             return lambda gains: gains.argmax(-1) + 1
-    '''))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     cfg = compose(["plugins=[my_sched]"])
     m = registry(cfg)["nearest-test"]
@@ -107,8 +123,9 @@ def test_config_slice_holds_only_what_the_stage_reads():
     assert set(train["dirs"]["variants"]) == {"dirs"} and "variant" not in train["dirs"]
     assert "profile" not in train and "paths" not in train and "tracking" not in train
     # one seed or three: the key of a seed-0 job is the same
-    assert config_slice(compose(["profile.seeds=[0]"]), stage.all_reads()) == \
-        config_slice(compose([]), stage.all_reads())
+    assert config_slice(compose(["profile.seeds=[0]"]), stage.all_reads()) == config_slice(
+        compose([]), stage.all_reads()
+    )
 
 
 def test_a_stage_cannot_read_a_key_outside_its_slice():

@@ -18,17 +18,20 @@ def test_smoke_profile_is_small():
     assert se.num_demos <= 16 and se.demo.iterations <= 10 and max(se.de_budgets) <= 5
 
 
-@pytest.mark.parametrize("override,key", [
-    ("search.demonstrator=foo", "search.demonstrator"),
-    ("search.start=foo", "search.start"),
-    ("search.online.beta=0", "search.online.beta"),
-    ("search.demo.beta=2.5", "search.demo.beta"),
-    ("search.online.th=1.5", "search.online.th"),
-    ("search.demo.population=0", "search.demo.population"),
-    ("search.num_demos=0", "search.num_demos"),
-    ("search.de_budgets=[]", "search.de_budgets"),
-    ("search.pso_particles=1", "search.pso_particles"),
-])
+@pytest.mark.parametrize(
+    "override,key",
+    [
+        ("search.demonstrator=foo", "search.demonstrator"),
+        ("search.start=foo", "search.start"),
+        ("search.online.beta=0", "search.online.beta"),
+        ("search.demo.beta=2.5", "search.demo.beta"),
+        ("search.online.th=1.5", "search.online.th"),
+        ("search.demo.population=0", "search.demo.population"),
+        ("search.num_demos=0", "search.num_demos"),
+        ("search.de_budgets=[]", "search.de_budgets"),
+        ("search.pso_particles=1", "search.pso_particles"),
+    ],
+)
 def test_bad_values_fail_naming_the_key(override, key):
     with pytest.raises(ParameterError, match=key.replace(".", r"\.")):
         compose([override])
@@ -42,8 +45,18 @@ def test_unknown_demonstrator_lists_the_allowed_values():
 def test_bench_search_runs_every_method_on_tiny_budgets(capsys):
     from dirs.bench import bench_search
 
-    rows = bench_search("medium", samples=3, swarm_samples=2, de_samples=1, overrides=(
-        "search.demo.iterations=3", "search.pso_budgets=[2]", "search.de_budgets=[1]", "search.de_recombination=0.1"))
+    rows = bench_search(
+        "medium",
+        samples=3,
+        swarm_samples=2,
+        de_samples=1,
+        overrides=(
+            "search.demo.iterations=3",
+            "search.pso_budgets=[2]",
+            "search.de_budgets=[1]",
+            "search.de_recombination=0.1",
+        ),
+    )
     methods = {r["method"] for r in rows}
     assert {"random", "remote", "greedy", "levy classic", "pso textbook", "de seeded"} <= methods
     assert any(m.startswith("levy proposed (default demos)") for m in methods)

@@ -62,11 +62,15 @@ def test_single_sample_shapes(rng):
     assert res.decisions.shape == gains.shape[1:2] and np.ndim(res.objective) == 0
 
 
-@pytest.mark.parametrize("fn,kw,key", [
-    (pso, dict(particles=1), "particles"), (pso, dict(iterations=-1), "iterations"),
-    (differential_evolution_search, dict(popsize=0), "popsize"),
-    (differential_evolution_search, dict(maxiter=0), "maxiter"),
-])
+@pytest.mark.parametrize(
+    "fn,kw,key",
+    [
+        (pso, dict(particles=1), "particles"),
+        (pso, dict(iterations=-1), "iterations"),
+        (differential_evolution_search, dict(popsize=0), "popsize"),
+        (differential_evolution_search, dict(maxiter=0), "maxiter"),
+    ],
+)
 def test_bad_budgets_fail_naming_the_key(fn, kw, key, rng):
     sc, gains = random_instance(rng, samples=1)
     with pytest.raises(ParameterError, match=key):

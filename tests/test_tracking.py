@@ -10,8 +10,9 @@ from dirs.tracking import PARENT_ENV, StageRun, end_parent, start_parent
 
 def _job(args):
     results_dir, k = args
-    with StageRun(f"job{k}", params={"k": k, "a.b": "x"}, experiment="dirs-test",
-                  results_dir=results_dir, flush_seconds=0.0) as run:
+    with StageRun(
+        f"job{k}", params={"k": k, "a.b": "x"}, experiment="dirs-test", results_dir=results_dir, flush_seconds=0.0
+    ) as run:
         for step in range(30):
             run.log_metrics({"loss": 1.0 / (step + 1), "k": k}, step=step)
     return run.run_id

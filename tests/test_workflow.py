@@ -105,8 +105,9 @@ def test_smoke_runs_logged_to_mlflow(smoke_run):
     assert all(r.info.status == "FINISHED" for r in children)
     greedy = [r for r in children if r.data.tags.get("dirs.method") == "greedy"]
     assert greedy and all("nrr_opt" in r.data.metrics for r in greedy)
-    assert all(r.info.run_name.startswith("evaluate_method ") and r.info.run_name.endswith(" seed0 greedy")
-               for r in greedy)
+    assert all(
+        r.info.run_name.startswith("evaluate_method ") and r.info.run_name.endswith(" seed0 greedy") for r in greedy
+    )
     per_instance = [r for r in children if "dirs.scenario" in r.data.tags]
     assert all(r.data.params["scenario.num_train"] == "64" for r in per_instance)
     assert exp.tags.get("mlflow.experimentKind") == "custom_model_development"  # the UI opens on the runs table
@@ -163,7 +164,9 @@ def test_smoke_learner_outputs(smoke_run):
     assert set(t2.loss) == {"L1", "LD"} and t2.train_accuracy.between(0, 1).all()
     f5 = pd.read_csv(smoke_run / "results/figures/fig5.csv")
     assert set(f5.variant) == {"dirs", "ensemble-levy", "ensemble-egreedy"}
-    assert not (smoke_run / "results/checkpoints").exists() or not any((smoke_run / "results/checkpoints").rglob("*.pt"))
+    assert not (smoke_run / "results/checkpoints").exists() or not any(
+        (smoke_run / "results/checkpoints").rglob("*.pt")
+    )
     client = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}")
     exp = client.get_experiment_by_name("dirs-smoke")
     runs = client.search_runs([exp.experiment_id], max_results=1000)
@@ -173,7 +176,9 @@ def test_smoke_learner_outputs(smoke_run):
     assert {(r.data.tags["dirs.scenario"], r.data.tags["dirs.variant"]) for r in train} == policies
     assert all(r.info.status == "FINISHED" for r in train)
     assert all({"avg_reward", "loss_agent1", "val_nrr"} <= set(r.data.metrics) for r in train)
-    history = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}").get_metric_history(train[0].info.run_id, "avg_reward")
+    history = MlflowClient(f"sqlite:///{smoke_run / 'results/mlflow/mlflow.db'}").get_metric_history(
+        train[0].info.run_id, "avg_reward"
+    )
     assert len(history) > 1
     assert np.isfinite([m.value for m in history]).all()
 
@@ -214,8 +219,12 @@ def dry_run(wd, *config):
 def test_adding_an_experiment_plans_only_its_own_jobs(smoke_run):
     jobs = planned_jobs((smoke_run / "added_fig6.txt").read_text())
     assert jobs, "adding fig6 planned nothing"
-    others = [(r, w) for r, w in jobs if r not in ("plot_time_energy", "fig6", "experiments", "all", "evaluations")
-              and "scenario=large-time-sensitive" not in w]
+    others = [
+        (r, w)
+        for r, w in jobs
+        if r not in ("plot_time_energy", "fig6", "experiments", "all", "evaluations")
+        and "scenario=large-time-sensitive" not in w
+    ]
     assert others == [], others  # only fig6's instance, its table job and the aggregate targets
 
 
@@ -251,15 +260,38 @@ def test_touching_a_module_reruns_exactly_its_importers(smoke_run):
 
     jobs = _touched(smoke_run, "dirs/learn/vote.py")
     rules = {r for r, _ in jobs}
-    importers = {name for name, st in registry().items() if any(p.name == "vote.py" and p.parent.name == "learn"
-                                                                  for p in closure(st.module))}
+    importers = {
+        name
+        for name, st in registry().items()
+        if any(p.name == "vote.py" and p.parent.name == "learn" for p in closure(st.module))
+    }
     assert {"train_agents", "evaluate_policy", "pretrain_agents"} <= rules
     assert not rules & NEVER_LEARNER, rules & NEVER_LEARNER
     # every planned job imports vote.py or consumes an output of one that does (tables, targets)
-    consumers = {"make_quality_table", "make_cost_table", "plot_time_energy", "plot_objective_vs_n", "plot_scale",
-                 "make_ablation", "make_imitation_table", "plot_pretrain_loss", "plot_training_reward"}
+    consumers = {
+        "make_quality_table",
+        "make_cost_table",
+        "plot_time_energy",
+        "plot_objective_vs_n",
+        "plot_scale",
+        "make_ablation",
+        "make_imitation_table",
+        "plot_pretrain_loss",
+        "plot_training_reward",
+    }
     assert rules - importers - consumers - {"all", "experiments", "evaluations"} <= {
-        "table2", "table3", "table4", "table5", "fig3", "fig4", "fig5", "fig6", "fig7", "ablation", "scale"}
+        "table2",
+        "table3",
+        "table4",
+        "table5",
+        "fig3",
+        "fig4",
+        "fig5",
+        "fig6",
+        "fig7",
+        "ablation",
+        "scale",
+    }
 
 
 @pytest.mark.slow

@@ -36,8 +36,10 @@ def test_same_seeds_give_identical_tables(tmp_path):
         a = _deterministic_columns(runs[0] / target)
         b = _deterministic_columns(runs[1] / target)
         assert a.to_csv(index=False) == b.to_csv(index=False), target  # byte-identical values
-    with np.load(runs[0] / "results/evaluations/medium/seed0/optimum.npz") as x, \
-            np.load(runs[1] / "results/evaluations/medium/seed0/optimum.npz") as y:
+    with (
+        np.load(runs[0] / "results/evaluations/medium/seed0/optimum.npz") as x,
+        np.load(runs[1] / "results/evaluations/medium/seed0/optimum.npz") as y,
+    ):
         np.testing.assert_array_equal(x["decisions"], y["decisions"])
 
 

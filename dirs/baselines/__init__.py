@@ -21,7 +21,9 @@ def load_baseline(path):
         raise FileNotFoundError(f"{path}: no trained baseline here (expected a directory with meta.json)")
     meta = read_json(Path(path) / "meta.json", ("algo",), what="baseline meta")
     if meta["algo"] not in ALGORITHMS:
-        raise InputFileError(Path(path) / "meta.json", f"algo: unknown baseline {meta['algo']!r}; allowed: {', '.join(ALGORITHMS)}")
+        raise InputFileError(
+            Path(path) / "meta.json", f"algo: unknown baseline {meta['algo']!r}; allowed: {', '.join(ALGORITHMS)}"
+        )
     if meta["algo"] == "maddpg":
         from dirs.baselines.maddpg import MADDPGPolicy
 

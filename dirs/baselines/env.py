@@ -75,7 +75,9 @@ class ObsStats:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], shape: tuple[int, int] | None = None, source: str = "obs_stats") -> ObsStats:
+    def from_dict(
+        cls, data: dict[str, Any], shape: tuple[int, int] | None = None, source: str = "obs_stats"
+    ) -> ObsStats:
         """Statistics from :meth:`to_dict`'s form, checked: ``mean``, ``std`` present, numeric, of
         ``shape`` (N, M) when given, finite, ``std > 0``."""
         if not isinstance(data, dict) or "mean" not in data or "std" not in data:
@@ -200,21 +202,27 @@ class MECOffloadEnv(gym.Env):
         space = f"action space {self.action_space}"
         if self.action_type == "discrete":
             if a.dtype.kind not in "iu":
-                raise ParameterError(f"action: the {space} takes integers in 0..{m} (0 = local, j = server j), "
-                                     f"got dtype {a.dtype}")
+                raise ParameterError(
+                    f"action: the {space} takes integers in 0..{m} (0 = local, j = server j), got dtype {a.dtype}"
+                )
             if a.shape != (n,):
-                raise ParameterError(f"action: the {space} takes shape ({n},), one decision per IoTD; got shape {a.shape}")
+                raise ParameterError(
+                    f"action: the {space} takes shape ({n},), one decision per IoTD; got shape {a.shape}"
+                )
             bad = (a < 0) | (a > m)
             if bad.any():
                 i = int(np.argmax(bad))
-                raise ParameterError(f"action: the {space} takes values in 0..{m} (0 = local, j = server j); "
-                                     f"IoTD {i} got {int(a[i])}")
+                raise ParameterError(
+                    f"action: the {space} takes values in 0..{m} (0 = local, j = server j); IoTD {i} got {int(a[i])}"
+                )
             return a.astype(np.int64, copy=False)
         if a.dtype.kind != "f":
             raise ParameterError(f"action: the {space} takes float scores in [-1, 1], got dtype {a.dtype}")
         if a.shape != (n, m + 1):
-            raise ParameterError(f"action: the {space} takes scores of shape ({n}, {m + 1}) (one per IoTD and "
-                                 f"option 0..{m}); got shape {a.shape}")
+            raise ParameterError(
+                f"action: the {space} takes scores of shape ({n}, {m + 1}) (one per IoTD and "
+                f"option 0..{m}); got shape {a.shape}"
+            )
         bad = ~np.isfinite(a) | (a < -1.0) | (a > 1.0)
         if bad.any():
             i, j = (int(v) for v in np.argwhere(bad)[0])
@@ -233,7 +241,9 @@ class MECOffloadEnv(gym.Env):
             self._index = k
         else:
             if self._pos >= self.num_samples:
-                self._order = self.np_random.permutation(self.num_samples) if self.shuffle else np.arange(self.num_samples)
+                self._order = (
+                    self.np_random.permutation(self.num_samples) if self.shuffle else np.arange(self.num_samples)
+                )
                 self._pos = 0
             self._index = int(self._order[self._pos])
             self._pos += 1

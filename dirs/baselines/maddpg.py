@@ -135,8 +135,11 @@ class MADDPGPolicy:
 
         path = Path(path)
         meta_path = path / META_FILE
-        meta = read_json(meta_path, ("algo", "obs_stats", "model_file", "num_iotds", "num_servers", "actor_hidden"),
-                         what="baseline meta")
+        meta = read_json(
+            meta_path,
+            ("algo", "obs_stats", "model_file", "num_iotds", "num_servers", "actor_hidden"),
+            what="baseline meta",
+        )
         if meta.get("algo") != "maddpg":
             raise InputFileError(meta_path, f"algo: {meta.get('algo')!r} is not maddpg")
         try:
@@ -144,10 +147,16 @@ class MADDPGPolicy:
             hidden = [int(h) for h in meta["actor_hidden"]]
             stats = ObsStats.from_dict(meta["obs_stats"], (n, m), source="obs_stats")
         except (TypeError, ValueError) as exc:
-            raise InputFileError(meta_path, str(exc) if isinstance(exc, ParameterError) else
-                                 f"num_iotds, num_servers, actor_hidden: expected integers ({exc})") from None
+            raise InputFileError(
+                meta_path,
+                str(exc)
+                if isinstance(exc, ParameterError)
+                else f"num_iotds, num_servers, actor_hidden: expected integers ({exc})",
+            ) from None
         if n < 1 or m < 1 or not hidden or min(hidden) < 1:
-            raise InputFileError(meta_path, f"num_iotds, num_servers, actor_hidden: must be >= 1, got {n}, {m}, {hidden}")
+            raise InputFileError(
+                meta_path, f"num_iotds, num_servers, actor_hidden: must be >= 1, got {n}, {m}, {hidden}"
+            )
         model_path = path / str(meta["model_file"])
         if not model_path.is_file():
             raise FileNotFoundError(f"{model_path}: no such model file (meta.json model_file={meta['model_file']!r})")
@@ -156,8 +165,11 @@ class MADDPGPolicy:
             state = torch.load(model_path, map_location="cpu", weights_only=True)
             actors.load_state_dict(state)
         except Exception as exc:  # noqa: BLE001 — torch's unpickler raises many types on a damaged file
-            raise InputFileError(model_path, f"corrupt or mismatched MADDPG actors for N={n}, M={m}, hidden={hidden} "
-                                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+            raise InputFileError(
+                model_path,
+                f"corrupt or mismatched MADDPG actors for N={n}, M={m}, hidden={hidden} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+            ) from None
         actors.eval()
         return cls(actors=actors, stats=stats, meta=meta)
 
@@ -180,8 +192,13 @@ def train_maddpg(
         raise ParameterError(f"baseline.interactions: must be >= 1, got {interactions}")
     n, m = scenario.num_iotds, scenario.num_servers
     hidden = list(s.actor_hidden) if s.actor_hidden else default_actor_hidden(n)
-    env = MECOffloadEnv(scenario, train_gains, action_type="discrete",
-                        reference=str(baseline_cfg.reference), reward_scale=float(baseline_cfg.reward_scale))
+    env = MECOffloadEnv(
+        scenario,
+        train_gains,
+        action_type="discrete",
+        reference=str(baseline_cfg.reference),
+        reward_scale=float(baseline_cfg.reward_scale),
+    )
     t0 = time.perf_counter()
     torch.manual_seed(int(seed))
     rng = np.random.default_rng([int(seed), 0x3ADD])
@@ -234,9 +251,18 @@ def train_maddpg(
     bar.close()
     actors.eval()
     train_s = time.perf_counter() - t0
-    meta = {"interactions": int(interactions), "seed": int(seed), "train_s": train_s, "num_iotds": n,
-            "num_servers": m, "scenario": scenario.name, "actor_hidden": hidden,
-            "critic_hidden": list(s.critic_hidden), "reference": env.reference, "reward_scale": env.reward_scale}
+    meta = {
+        "interactions": int(interactions),
+        "seed": int(seed),
+        "train_s": train_s,
+        "num_iotds": n,
+        "num_servers": m,
+        "scenario": scenario.name,
+        "actor_hidden": hidden,
+        "critic_hidden": list(s.critic_hidden),
+        "reference": env.reference,
+        "reward_scale": env.reward_scale,
+    }
     return MADDPGPolicy(actors=actors, stats=env.obs_stats, meta=meta)
 
 

@@ -69,17 +69,22 @@ class SB3Policy:
 
         path = Path(path)
         meta_path = path / META_FILE
-        meta = read_json(meta_path, ("algo", "obs_stats", "model_file", "num_iotds", "num_servers"),
-                         what="baseline meta")
+        meta = read_json(
+            meta_path, ("algo", "obs_stats", "model_file", "num_iotds", "num_servers"), what="baseline meta"
+        )
         algo = meta.get("algo")
         if algo not in SB3_ALGORITHMS:
-            raise InputFileError(meta_path, f"algo: {algo!r} is not an SB3 baseline; allowed: {', '.join(SB3_ALGORITHMS)}")
+            raise InputFileError(
+                meta_path, f"algo: {algo!r} is not an SB3 baseline; allowed: {', '.join(SB3_ALGORITHMS)}"
+            )
         try:
             n, m = int(meta["num_iotds"]), int(meta["num_servers"])
             stats = ObsStats.from_dict(meta["obs_stats"], (n, m), source="obs_stats")
         except (TypeError, ValueError) as exc:
-            raise InputFileError(meta_path, str(exc) if isinstance(exc, ParameterError)
-                                 else f"num_iotds, num_servers: expected integers ({exc})") from None
+            raise InputFileError(
+                meta_path,
+                str(exc) if isinstance(exc, ParameterError) else f"num_iotds, num_servers: expected integers ({exc})",
+            ) from None
         model_path = path / str(meta["model_file"])
         if not model_path.is_file():
             raise FileNotFoundError(f"{model_path}: no such model file (meta.json model_file={meta['model_file']!r})")
@@ -88,14 +93,20 @@ class SB3Policy:
         try:
             model = cls_.load(model_path, device="cpu")
         except Exception as exc:  # SB3 raises zipfile/pickle/torch/KeyError errors for a bad archive
-            raise InputFileError(model_path, f"corrupt or unreadable {algo} model ({type(exc).__name__}: "
-                                             f"{str(exc).splitlines()[0] if str(exc) else ''}); retrain it") from None
+            raise InputFileError(
+                model_path,
+                f"corrupt or unreadable {algo} model ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}); retrain it",
+            ) from None
         obs_shape = tuple(getattr(model.observation_space, "shape", ()) or ())
         act_shape = tuple(getattr(model.action_space, "shape", ()) or ())
         want_act = (n,) if algo == "ac" else (n, m + 1)
         if obs_shape != (n, m) or act_shape != want_act:
-            raise InputFileError(model_path, f"spaces: observation {obs_shape} / action {act_shape}, but meta.json says "
-                                             f"N={n}, M={m} (expected {(n, m)} / {want_act})")
+            raise InputFileError(
+                model_path,
+                f"spaces: observation {obs_shape} / action {act_shape}, but meta.json says "
+                f"N={n}, M={m} (expected {(n, m)} / {want_act})",
+            )
         return cls(algo=algo, model=model, stats=stats, meta=meta)
 
 
@@ -116,8 +127,13 @@ def _callback(total: int, log: MetricsLogger | None, every: int):
             self.nrr.extend(float(i["nrr_reference"]) for i in self.locals["infos"])
             self.bar.update(len(self.locals["rewards"]))
             if log is not None and self.num_timesteps % every == 0:
-                log(self.num_timesteps, {"reward": float(np.mean(self.rewards[-every:])),
-                                         "nrr_reference": float(np.mean(self.nrr[-every:]))})
+                log(
+                    self.num_timesteps,
+                    {
+                        "reward": float(np.mean(self.rewards[-every:])),
+                        "nrr_reference": float(np.mean(self.nrr[-every:])),
+                    },
+                )
             return True
 
         def _on_training_end(self) -> None:
@@ -142,17 +158,39 @@ def build_model(algo: str, env: MECOffloadEnv, settings, seed: int):
 
     _no_distribution_validation()
     if algo == "ac":
-        return A2C("MlpPolicy", env, learning_rate=float(settings.learning_rate), n_steps=int(settings.n_steps),
-                   gamma=0.0, gae_lambda=1.0, ent_coef=float(settings.ent_coef), vf_coef=float(settings.vf_coef),
-                   policy_kwargs={"net_arch": list(settings.net_arch)}, seed=int(seed), device="cpu", verbose=0)
+        return A2C(
+            "MlpPolicy",
+            env,
+            learning_rate=float(settings.learning_rate),
+            n_steps=int(settings.n_steps),
+            gamma=0.0,
+            gae_lambda=1.0,
+            ent_coef=float(settings.ent_coef),
+            vf_coef=float(settings.vf_coef),
+            policy_kwargs={"net_arch": list(settings.net_arch)},
+            seed=int(seed),
+            device="cpu",
+            verbose=0,
+        )
     if algo == "ddpg":
         shape = env.action_space.shape
         noise = NormalActionNoise(np.zeros(shape), float(settings.noise_sigma) * np.ones(shape))
-        return DDPG("MlpPolicy", env, learning_rate=float(settings.learning_rate),
-                    buffer_size=int(settings.buffer_size), batch_size=int(settings.batch_size),
-                    learning_starts=int(settings.learning_starts), train_freq=int(settings.train_freq),
-                    gradient_steps=int(settings.gradient_steps), gamma=0.0, action_noise=noise,
-                    policy_kwargs={"net_arch": list(settings.net_arch)}, seed=int(seed), device="cpu", verbose=0)
+        return DDPG(
+            "MlpPolicy",
+            env,
+            learning_rate=float(settings.learning_rate),
+            buffer_size=int(settings.buffer_size),
+            batch_size=int(settings.batch_size),
+            learning_starts=int(settings.learning_starts),
+            train_freq=int(settings.train_freq),
+            gradient_steps=int(settings.gradient_steps),
+            gamma=0.0,
+            action_noise=noise,
+            policy_kwargs={"net_arch": list(settings.net_arch)},
+            seed=int(seed),
+            device="cpu",
+            verbose=0,
+        )
     raise ParameterError(f"algo: {algo!r} is not an SB3 baseline; allowed: {', '.join(SB3_ALGORITHMS)}")
 
 
@@ -173,9 +211,15 @@ def train_sb3(
         raise ParameterError(f"algo: {algo!r} is not an SB3 baseline; allowed: {', '.join(SB3_ALGORITHMS)}")
     if interactions < 1:
         raise ParameterError(f"baseline.interactions: must be >= 1, got {interactions}")
+
     def make_env():
-        return MECOffloadEnv(scenario, train_gains, action_type=SB3_ALGORITHMS[algo],
-                             reference=str(baseline_cfg.reference), reward_scale=float(baseline_cfg.reward_scale))
+        return MECOffloadEnv(
+            scenario,
+            train_gains,
+            action_type=SB3_ALGORITHMS[algo],
+            reference=str(baseline_cfg.reference),
+            reward_scale=float(baseline_cfg.reward_scale),
+        )
 
     env = make_env()
     n_envs = int(baseline_cfg[algo].get("n_envs", 1))
@@ -188,9 +232,17 @@ def train_sb3(
         model = build_model(algo, env, baseline_cfg[algo], seed)
     model.learn(total_timesteps=int(interactions), callback=_callback(int(interactions), log, max(1, int(log_every))))
     train_s = time.perf_counter() - t0
-    meta = {"interactions": int(interactions), "seed": int(seed), "train_s": train_s,
-            "num_iotds": scenario.num_iotds, "num_servers": scenario.num_servers, "scenario": scenario.name,
-            "action_type": env.action_type, "reference": env.reference, "reward_scale": env.reward_scale}
+    meta = {
+        "interactions": int(interactions),
+        "seed": int(seed),
+        "train_s": train_s,
+        "num_iotds": scenario.num_iotds,
+        "num_servers": scenario.num_servers,
+        "scenario": scenario.name,
+        "action_type": env.action_type,
+        "reference": env.reference,
+        "reward_scale": env.reward_scale,
+    }
     return SB3Policy(algo=algo, model=model, stats=env.obs_stats, meta=meta)
 
 
@@ -199,6 +251,7 @@ def _register() -> None:
     from dirs.methods import register
 
     for algo, label in (("ac", "AC (A2C)"), ("ddpg", "DDPG")):
+
         def train(sc, gains, cfg, _algo=algo, **kwargs):
             return train_sb3(_algo, sc, gains, cfg.baseline, **kwargs)
 

@@ -45,7 +45,9 @@ def hidden_layers(num_iotds: int, hidden: Sequence[int] | None = None) -> list[i
 class StackedAgents(torch.nn.Module):
     """M independent MLPs ``N → hidden… → N`` (ReLU hidden, sigmoid out) with stacked weights."""
 
-    def __init__(self, num_iotds: int, num_servers: int, hidden: Sequence[int], generator: torch.Generator | None = None):
+    def __init__(
+        self, num_iotds: int, num_servers: int, hidden: Sequence[int], generator: torch.Generator | None = None
+    ):
         super().__init__()
         self.num_iotds, self.num_servers = int(num_iotds), int(num_servers)
         self.sizes = [self.num_iotds, *[int(h) for h in hidden], self.num_iotds]
@@ -53,7 +55,9 @@ class StackedAgents(torch.nn.Module):
         self.biases = torch.nn.ParameterList()
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
             bound = 1.0 / math.sqrt(fan_in)  # PyTorch's nn.Linear default initialisation
-            w = (torch.rand(self.num_servers, fan_in, fan_out, generator=generator, dtype=torch.float32) * 2 - 1) * bound
+            w = (
+                torch.rand(self.num_servers, fan_in, fan_out, generator=generator, dtype=torch.float32) * 2 - 1
+            ) * bound
             b = (torch.rand(self.num_servers, 1, fan_out, generator=generator, dtype=torch.float32) * 2 - 1) * bound
             self.weights.append(torch.nn.Parameter(w))
             self.biases.append(torch.nn.Parameter(b))
@@ -131,7 +135,9 @@ def targets(decisions: np.ndarray, num_servers: int) -> torch.Tensor:
 class Policy:
     """Trained DIRS agents + input statistics + system parameters: ``decide(gains) → (T, N)``."""
 
-    def __init__(self, net: StackedAgents, scaler: InputScaler, params: SystemParams, meta: dict[str, Any] | None = None):
+    def __init__(
+        self, net: StackedAgents, scaler: InputScaler, params: SystemParams, meta: dict[str, Any] | None = None
+    ):
         self.net = net.eval()
         self.scaler = scaler
         self.params = params
@@ -185,14 +191,17 @@ class Policy:
         }
         with atomic_path(directory / "policy.pt") as tmp:
             torch.save(tensors, tmp)
-        write_json_atomic(directory / "policy.json", {
-            "format_version": POLICY_FORMAT,
-            "num_iotds": self.num_iotds,
-            "num_servers": self.num_servers,
-            "layers": self.net.sizes,
-            "params": self.params.to_dict(),
-            "meta": self.meta,
-        })
+        write_json_atomic(
+            directory / "policy.json",
+            {
+                "format_version": POLICY_FORMAT,
+                "num_iotds": self.num_iotds,
+                "num_servers": self.num_servers,
+                "layers": self.net.sizes,
+                "params": self.params.to_dict(),
+                "meta": self.meta,
+            },
+        )
 
 
 def build_net(num_iotds: int, num_servers: int, hidden: Sequence[int] | None, seed: int) -> StackedAgents:
@@ -207,8 +216,10 @@ def check_policy_gains(gains, num_iotds: int, num_servers: int, name: str = "gai
 
     shape = np.shape(gains)
     if len(shape) not in (2, 3) or tuple(shape[-2:]) != (num_iotds, num_servers):
-        raise ParameterError(f"{name}: expected shape (T, {num_iotds}, {num_servers}), got {shape} "
-                             f"(one sample may be given as ({num_iotds}, {num_servers}))")
+        raise ParameterError(
+            f"{name}: expected shape (T, {num_iotds}, {num_servers}), got {shape} "
+            f"(one sample may be given as ({num_iotds}, {num_servers}))"
+        )
     try:
         g = check_gains(gains, name)
     except (TypeError, ValueError) as exc:
@@ -243,16 +254,24 @@ def load_policy(path: str | Path) -> Policy:
         raise _policy_error(meta_path, f"format_version {meta.get('format_version')!r} is not {POLICY_FORMAT}")
     missing = [k for k in ("num_iotds", "num_servers", "layers", "params") if k not in meta]
     if missing:
-        raise _policy_error(meta_path, f"missing required key(s) {missing}; needs num_iotds, num_servers, layers, params")
+        raise _policy_error(
+            meta_path, f"missing required key(s) {missing}; needs num_iotds, num_servers, layers, params"
+        )
     try:
         n, m = int(meta["num_iotds"]), int(meta["num_servers"])
         sizes = [int(s) for s in meta["layers"]]
     except (TypeError, ValueError):
-        raise _policy_error(meta_path, f"num_iotds, num_servers, layers: expected integers, got "
-                                       f"{meta['num_iotds']!r}, {meta['num_servers']!r}, {meta['layers']!r}") from None
+        raise _policy_error(
+            meta_path,
+            f"num_iotds, num_servers, layers: expected integers, got "
+            f"{meta['num_iotds']!r}, {meta['num_servers']!r}, {meta['layers']!r}",
+        ) from None
     if n < 1 or m < 1 or len(sizes) < 2 or sizes[0] != n or sizes[-1] != n or min(sizes) < 1:
-        raise _policy_error(meta_path, f"layers: expected [N={n}, hidden..., N={n}] with sizes >= 1 and N, M >= 1, "
-                                       f"got layers={sizes}, num_servers={m}")
+        raise _policy_error(
+            meta_path,
+            f"layers: expected [N={n}, hidden..., N={n}] with sizes >= 1 and N, M >= 1, "
+            f"got layers={sizes}, num_servers={m}",
+        )
     if not isinstance(meta["params"], dict):
         raise _policy_error(meta_path, f"params: expected an object, got {type(meta['params']).__name__}")
     try:
@@ -263,8 +282,11 @@ def load_policy(path: str | Path) -> Policy:
     try:
         tensors = torch.load(pt_path, weights_only=True)
     except Exception as exc:  # noqa: BLE001 — torch's unpickler raises many types (IndexError, …) on garbage
-        raise _policy_error(pt_path, f"corrupt or unreadable policy weights ({type(exc).__name__}: "
-                                     f"{str(exc).splitlines()[0] if str(exc) else ''}); retrain or restore it") from None
+        raise _policy_error(
+            pt_path,
+            f"corrupt or unreadable policy weights ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); retrain or restore it",
+        ) from None
     if not isinstance(tensors, dict):
         raise _policy_error(pt_path, f"expected a dict of tensors, got {type(tensors).__name__}")
     missing = [k for k in ("weights", "biases", "input_mean", "input_std") if k not in tensors]
@@ -272,13 +294,19 @@ def load_policy(path: str | Path) -> Policy:
         raise _policy_error(pt_path, f"missing tensor(s) {missing}; needs weights, biases, input_mean, input_std")
     layers = len(sizes) - 1
     if len(tensors["weights"]) != layers or len(tensors["biases"]) != layers:
-        raise _policy_error(pt_path, f"weights/biases: {len(tensors['weights'])}/{len(tensors['biases'])} layers, "
-                                     f"but policy.json layers={sizes} needs {layers}")
+        raise _policy_error(
+            pt_path,
+            f"weights/biases: {len(tensors['weights'])}/{len(tensors['biases'])} layers, "
+            f"but policy.json layers={sizes} needs {layers}",
+        )
     for k, (w, b) in enumerate(zip(tensors["weights"], tensors["biases"])):
         want_w, want_b = (m, sizes[k], sizes[k + 1]), (m, 1, sizes[k + 1])
         if tuple(w.shape) != want_w or tuple(b.shape) != want_b:
-            raise _policy_error(pt_path, f"weights[{k}]/biases[{k}]: shapes {tuple(w.shape)}/{tuple(b.shape)}, "
-                                         f"expected {want_w}/{want_b} (policy.json layers={sizes}, M={m})")
+            raise _policy_error(
+                pt_path,
+                f"weights[{k}]/biases[{k}]: shapes {tuple(w.shape)}/{tuple(b.shape)}, "
+                f"expected {want_w}/{want_b} (policy.json layers={sizes}, M={m})",
+            )
         if not (torch.isfinite(w).all() and torch.isfinite(b).all()):
             raise _policy_error(pt_path, f"weights[{k}]/biases[{k}]: contain NaN or inf")
     mean, std = tensors["input_mean"].numpy(), tensors["input_std"].numpy()

@@ -88,6 +88,9 @@ class AnySizeSettings:
     (n*_j = the optimum's load on server j; the optimal prices lie in that interval)."""
     round_weight_power: float = 1.0
     """Round r's loss weight ∝ (r + 1)^power (0: equal weights)."""
+    select_best: bool = True
+    """Keep the weights with the best held-out NRR seen at the evaluations (model selection)
+    instead of the last ones."""
     checkpoint_every: int = 100
     """Steps between checkpoints (when a checkpoint path is given)."""
     eval_every: int = 100
@@ -200,9 +203,10 @@ def nrr(net, batches: list[Batch]) -> float:
     return float(np.mean(np.concatenate(vals)))
 
 
-def _save_checkpoint(path: Path, net, opt, sched, step: int, settings: AnySizeSettings, elapsed: float) -> None:
+def _save_checkpoint(path: Path, net, opt, sched, step: int, settings: AnySizeSettings, elapsed: float,
+                     best: dict[str, Any]) -> None:
     state = {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
-             "settings": settings.to_dict(), "elapsed": elapsed}
+             "settings": settings.to_dict(), "elapsed": elapsed, "best": best}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -229,6 +233,7 @@ def train_anysize(
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(settings.steps, 1), eta_min=settings.lr / 20)
     start, elapsed0 = 0, 0.0
+    best: dict[str, Any] = {"val_nrr": -1.0, "step": 0, "state": None}
     ckpt = Path(checkpoint_path) if checkpoint_path is not None else None
     if ckpt is not None and ckpt.is_file():
         state = torch.load(ckpt, weights_only=False)
@@ -237,7 +242,7 @@ def train_anysize(
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
-        start, elapsed0 = int(state["step"]), float(state["elapsed"])
+        start, elapsed0, best = int(state["step"]), float(state["elapsed"]), state["best"]
 
     t_data = time.perf_counter()
     train = make_dataset(settings, settings.scenarios, stream=1)
@@ -260,12 +265,15 @@ def train_anysize(
         torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
         opt.step()
         sched.step()
-        last_loss = float(loss)
+        last_loss = float(loss.detach())
         metrics = {"loss": last_loss}
         done = step + 1
         if done % settings.eval_every == 0 or done == settings.steps:
             net.eval()
             metrics["val_nrr"] = nrr(net, val)
+            if metrics["val_nrr"] > best["val_nrr"]:
+                best = {"val_nrr": metrics["val_nrr"], "step": done,
+                        "state": {k: v.detach().clone() for k, v in net.state_dict().items()}}
             net.train()
         if log_metrics is not None:
             log_metrics(done, metrics)
@@ -273,16 +281,21 @@ def train_anysize(
             bar.update(1)
             bar.set_postfix({k: f"{v:.5f}" for k, v in metrics.items()})
         if ckpt is not None and (done % settings.checkpoint_every == 0 or done == settings.steps):
-            _save_checkpoint(ckpt, net, opt, sched, done, settings, elapsed0 + time.perf_counter() - t_start)
+            _save_checkpoint(ckpt, net, opt, sched, done, settings, elapsed0 + time.perf_counter() - t_start, best)
     if bar is not None:
         bar.close()
     net.eval()
+    final_val = nrr(net, val)
+    if settings.select_best and best["state"] is not None and best["val_nrr"] > final_val:
+        net.load_state_dict(best["state"])
     meta = {
         "settings": settings.to_dict(),
         "train_seconds": elapsed0 + time.perf_counter() - t_start,
         "data_seconds": data_s,
         "final_loss": last_loss,
         "val_nrr": nrr(net, val),
+        "final_step_val_nrr": final_val,
+        "selected_step": best["step"] if settings.select_best and best["val_nrr"] > final_val else settings.steps,
         "train_samples": settings.scenarios * settings.batch,
         "torch": torch.__version__,
     }

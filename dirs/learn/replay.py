@@ -25,8 +25,16 @@ import numpy as np
 
 
 class PrioritisedReplay:
-    def __init__(self, capacity: int, num_iotds: int, num_servers: int, *, eps_agent: float = 0.08,
-                 eps_demo: float = 0.02, alpha: float = 1.0):
+    def __init__(
+        self,
+        capacity: int,
+        num_iotds: int,
+        num_servers: int,
+        *,
+        eps_agent: float = 0.08,
+        eps_demo: float = 0.02,
+        alpha: float = 1.0,
+    ):
         if capacity < 1:
             raise ValueError(f"capacity: must be >= 1, got {capacity}")
         if eps_agent <= 0 or eps_demo <= 0:
@@ -92,7 +100,9 @@ class PrioritisedReplay:
     # ------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k).copy() for k in ("gains", "decisions", "is_demo", "delta", "stamp")} | {
-            "size": self.size, "counter": self.counter}
+            "size": self.size,
+            "counter": self.counter,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for k in ("gains", "decisions", "is_demo", "delta", "stamp"):

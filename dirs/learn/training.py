@@ -118,18 +118,32 @@ def accuracy(policy_or_net, scaler: InputScaler | None, gains: np.ndarray, decis
 class Trainer:
     """Agents + optimiser + prioritised replay + RNG for one training run."""
 
-    def __init__(self, settings: TrainSettings, scaler: InputScaler, params: SystemParams,
-                 num_iotds: int, num_servers: int, seed: int, meta: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        settings: TrainSettings,
+        scaler: InputScaler,
+        params: SystemParams,
+        num_iotds: int,
+        num_servers: int,
+        seed: int,
+        meta: dict[str, Any] | None = None,
+    ):
         self.s = settings
         self.scaler = scaler
         self.params = params
         self.net: StackedAgents = build_net(num_iotds, num_servers, settings.hidden, seed)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=settings.lr)
-        self.buffer = PrioritisedReplay(settings.capacity, num_iotds, num_servers, eps_agent=settings.eps_agent,
-                                        eps_demo=settings.eps_demo, alpha=settings.alpha)
+        self.buffer = PrioritisedReplay(
+            settings.capacity,
+            num_iotds,
+            num_servers,
+            eps_agent=settings.eps_agent,
+            eps_demo=settings.eps_demo,
+            alpha=settings.alpha,
+        )
         self.rng = np.random.default_rng([int(seed), 0xD125])
-        self.slot = 0          # next online slot
-        self.step = 0          # online training steps done (refinements)
+        self.slot = 0  # next online slot
+        self.step = 0  # online training steps done (refinements)
         self.pretrain_done = 0
         self.history: list[dict[str, float]] = []
         self.recent_rewards: list[float] = []  # rewards of the last ``reward_window`` slots
@@ -145,8 +159,11 @@ class Trainer:
         gains, tables, opt = validation
         nrr = float(np.mean(opt / tables.objective(self.decide(gains))))
         if nrr > self.best["val_nrr"]:
-            self.best = {"val_nrr": nrr, "at": at,
-                         "net": {k: v.detach().clone() for k, v in self.net.state_dict().items()}}
+            self.best = {
+                "val_nrr": nrr,
+                "at": at,
+                "net": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+            }
         return nrr
 
     # ------------------------------------------------------------ one update
@@ -185,8 +202,10 @@ class Trainer:
         net = build_net(self.net.num_iotds, self.net.num_servers, self.net.sizes[1:-1], 0)
         use_best = select == "best" and self.best["net"] is not None
         net.load_state_dict(self.best["net"] if use_best else self.net.state_dict())
-        info = {"selected": select if use_best else "last",
-                "selected_at": self.best["at"] if use_best else f"online slot {self.slot}"}
+        info = {
+            "selected": select if use_best else "last",
+            "selected_at": self.best["at"] if use_best else f"online slot {self.slot}",
+        }
         if use_best:
             info["val_nrr_selected"] = float(self.best["val_nrr"])
         return Policy(net, self.scaler, self.params, {**self.meta, **info, **(meta or {})})
@@ -197,10 +216,16 @@ class Trainer:
             return vote_stacked(self.net(self.scaler(gains)), threshold=0.0)  # logit space, as Policy
 
     # ------------------------------------------------------------ Alg. 2
-    def pretrain(self, demo_gains: np.ndarray, demo_decisions: np.ndarray, steps: int | None = None,
-                 loss: str = "L1", progress: bool = False,
-                 on_step: Callable[[int, np.ndarray], None] | None = None,
-                 validation: tuple[np.ndarray, CostTables, np.ndarray] | None = None) -> np.ndarray:
+    def pretrain(
+        self,
+        demo_gains: np.ndarray,
+        demo_decisions: np.ndarray,
+        steps: int | None = None,
+        loss: str = "L1",
+        progress: bool = False,
+        on_step: Callable[[int, np.ndarray], None] | None = None,
+        validation: tuple[np.ndarray, CostTables, np.ndarray] | None = None,
+    ) -> np.ndarray:
         """Imitation pre-training: store the demonstrations, then ``steps`` updates (Alg. 2).
 
         With ``validation`` = (gains, cost tables, optimal objectives), the validation NRR is measured
@@ -211,8 +236,10 @@ class Trainer:
 
         steps = self.s.pretrain_steps if steps is None else int(steps)
         if len(demo_gains) > self.buffer.capacity:
-            raise ParameterError(f"dirs.num_demos: {len(demo_gains)} demonstrations exceed the replay "
-                                 f"capacity dirs.capacity={self.buffer.capacity}")
+            raise ParameterError(
+                f"dirs.num_demos: {len(demo_gains)} demonstrations exceed the replay "
+                f"capacity dirs.capacity={self.buffer.capacity}"
+            )
         self.buffer.add(demo_gains, demo_decisions, demo=True)
         out = np.empty((steps, self.net.num_servers))
         for k in tqdm(range(steps), desc="pre-training", disable=not progress, mininterval=1.0):
@@ -234,8 +261,18 @@ class Trainer:
         if self.s.exploration == "levy":
             from dirs.solvers.levy import levy_flight
 
-            res = levy_flight(gains, self.params, start, population=self.s.population, iterations=self.s.iterations,
-                              beta=self.s.beta, th=self.s.th, variant="proposed", rng=self.rng, tables=tables)
+            res = levy_flight(
+                gains,
+                self.params,
+                start,
+                population=self.s.population,
+                iterations=self.s.iterations,
+                beta=self.s.beta,
+                th=self.s.th,
+                variant="proposed",
+                rng=self.rng,
+                tables=tables,
+            )
             cand = np.asarray(res.decisions).reshape(1, -1)
         else:
             k = self.s.population * self.s.iterations
@@ -252,11 +289,18 @@ class Trainer:
             best = improve_tables(best[None], tables)[0]
         return best
 
-    def train_online(self, gains: np.ndarray, tables: CostTables, *,
-                     validation: tuple[np.ndarray, CostTables, np.ndarray] | None = None,
-                     on_step: Callable[[dict[str, float]], None] | None = None,
-                     checkpoint: Callable[[Trainer], None] | None = None, checkpoint_every: int = 0,
-                     stop_after: int | None = None, progress: bool = False) -> list[dict[str, float]]:
+    def train_online(
+        self,
+        gains: np.ndarray,
+        tables: CostTables,
+        *,
+        validation: tuple[np.ndarray, CostTables, np.ndarray] | None = None,
+        on_step: Callable[[dict[str, float]], None] | None = None,
+        checkpoint: Callable[[Trainer], None] | None = None,
+        checkpoint_every: int = 0,
+        stop_after: int | None = None,
+        progress: bool = False,
+    ) -> list[dict[str, float]]:
         """Online ensemble training over the slots ``gains`` (one pass, T_DRL = len(gains)).
 
         Each slot the agents decide and vote; every ``refine_every`` (ϕ) slots the voted decision of
@@ -278,14 +322,17 @@ class Trainer:
             reward = 1.0 / sub.objective(a)
             if not np.all(np.isfinite(reward)):
                 raise FloatingPointError(f"non-finite objective at slots {lo}..{hi - 1}; no model is written")
-            self.recent_rewards = (self.recent_rewards + reward.tolist())[-self.s.reward_window:]
-            row: dict[str, float] = {"slot": float(hi), "reward": float(reward.mean()),
-                                     "avg_reward": float(np.mean(self.recent_rewards))}
+            self.recent_rewards = (self.recent_rewards + reward.tolist())[-self.s.reward_window :]
+            row: dict[str, float] = {
+                "slot": float(hi),
+                "reward": float(reward.mean()),
+                "avg_reward": float(np.mean(self.recent_rewards)),
+            }
             if hi - lo == phi:  # a full period: refine the last slot, store, train
                 t = hi - 1
                 one = tables.take(slice(t, t + 1))
-                refined = self.explore(gains[t:t + 1], a[-1:], one)
-                self.buffer.add(gains[t:t + 1], refined[None], demo=False)
+                refined = self.explore(gains[t : t + 1], a[-1:], one)
+                self.buffer.add(gains[t : t + 1], refined[None], demo=False)
                 losses = np.mean([self.update("L1")[0] for _ in range(self.s.steps_per_refine)], axis=0)
                 self.step += 1
                 row["step"] = float(self.step)
@@ -299,7 +346,12 @@ class Trainer:
             if on_step is not None:
                 on_step(row)
             bar.update(hi - lo)
-            if checkpoint is not None and checkpoint_every and (self.slot % checkpoint_every < phi) and self.slot < total:
+            if (
+                checkpoint is not None
+                and checkpoint_every
+                and (self.slot % checkpoint_every < phi)
+                and self.slot < total
+            ):
                 checkpoint(self)
             if stop_after is not None and self.slot >= stop_after:
                 break
@@ -313,12 +365,17 @@ class Trainer:
             "opt": copy.deepcopy(self.opt.state_dict()),  # a snapshot, not live references
             "buffer": self.buffer.state_dict(),
             "rng": self.rng.bit_generator.state,
-            "slot": self.slot, "step": self.step, "pretrain_done": self.pretrain_done,
-            "history": list(self.history), "recent_rewards": list(self.recent_rewards),
+            "slot": self.slot,
+            "step": self.step,
+            "pretrain_done": self.pretrain_done,
+            "history": list(self.history),
+            "recent_rewards": list(self.recent_rewards),
             "pretrain_history": list(self.pretrain_history),
             "meta": dict(self.meta),
-            "best": {**self.best, "net": None if self.best["net"] is None
-                     else {k: v.clone() for k, v in self.best["net"].items()}},
+            "best": {
+                **self.best,
+                "net": None if self.best["net"] is None else {k: v.clone() for k, v in self.best["net"].items()},
+            },
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -49,9 +49,16 @@ def _select(rows: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     return rows.sort_values(["order"], kind="stable")
 
 
-def quality_table(evaluations, variants: Mapping[str, str], methods: Sequence[str],
-                  paper_values: Mapping[str, Mapping[str, float]], csv_path, md_path, title: str,
-                  labels: Mapping[str, str]) -> pd.DataFrame:
+def quality_table(
+    evaluations,
+    variants: Mapping[str, str],
+    methods: Sequence[str],
+    paper_values: Mapping[str, Mapping[str, float]],
+    csv_path,
+    md_path,
+    title: str,
+    labels: Mapping[str, str],
+) -> pd.DataFrame:
     """Tables III and IV: objective, time, energy, NRR (vs optimum, vs PSO) per variant × method."""
     rows = _select(stack(evaluations, variants), methods)
     metrics = ["objective", "time", "energy", "nrr_opt", "nrr_pso"]
@@ -59,17 +66,23 @@ def quality_table(evaluations, variants: Mapping[str, str], methods: Sequence[st
     order = {v: k for k, v in enumerate(dict.fromkeys(variants.values()))}
     table = table.sort_values("variant", key=lambda s: s.map(order), kind="stable")
     for key in ("objective", "time", "energy", "nrr"):
-        table[f"paper_{key}"] = [paper_values.get(v, {}).get(key) if m == "dirs" else None
-                                 for v, m in zip(table.variant, table.method)]
+        table[f"paper_{key}"] = [
+            paper_values.get(v, {}).get(key) if m == "dirs" else None for v, m in zip(table.variant, table.method)
+        ]
     table["method"] = table.method.map(lambda m: labels.get(m, m))
-    md = to_markdown(table, {"objective": 2, "time": 2, "energy": 2, "nrr_opt": 4, "nrr_pso": 4},
-                     keep=("variant", "method"),
-                     extra=("paper_objective", "paper_time", "paper_energy", "paper_nrr"))
+    md = to_markdown(
+        table,
+        {"objective": 2, "time": 2, "energy": 2, "nrr_opt": 4, "nrr_pso": 4},
+        keep=("variant", "method"),
+        extra=("paper_objective", "paper_time", "paper_energy", "paper_nrr"),
+    )
     write_table(table, md, csv_path, md_path, title)
     return table
 
 
-def cost_table(evaluations, variants, methods, csv_path, md_path, title: str, labels: Mapping[str, str]) -> pd.DataFrame:
+def cost_table(
+    evaluations, variants, methods, csv_path, md_path, title: str, labels: Mapping[str, str]
+) -> pd.DataFrame:
     """Table V: training time, decision time per sample, time, energy, NRR per method."""
     rows = _select(stack(evaluations, variants), methods)
     rows["decision_s"] = rows["decision_ms"] / 1e3
@@ -78,9 +91,12 @@ def cost_table(evaluations, variants, methods, csv_path, md_path, title: str, la
     for key in ("train_s", "inference_s", "time", "energy"):
         table[f"paper_{key}"] = [paper.TABLE5.get(m, {}).get(key) for m in table.method]
     table["method"] = table.method.map(lambda m: labels.get(m, m))
-    md = to_markdown(table, {"train_s": 1, "decision_s": 5, "time": 2, "energy": 2, "objective": 2,
-                             "nrr_opt": 4, "nrr_pso": 4}, keep=("method",),
-                     extra=("paper_train_s", "paper_inference_s", "paper_time", "paper_energy"))
+    md = to_markdown(
+        table,
+        {"train_s": 1, "decision_s": 5, "time": 2, "energy": 2, "objective": 2, "nrr_opt": 4, "nrr_pso": 4},
+        keep=("method",),
+        extra=("paper_train_s", "paper_inference_s", "paper_time", "paper_energy"),
+    )
     write_table(table, md, csv_path, md_path, title)
     return table
 
@@ -100,8 +116,14 @@ def fig6(evaluations, variants, methods, png, data_csv, labels: Mapping[str, str
     for ax, metric, unit in ((axes[0], "time", "total time (s)"), (axes[1], "energy", "total energy (J)")):
         for k, m in enumerate(methods):
             sub = table[table.method == m].set_index("variant").reindex(kinds)
-            ax.bar(x + (k - (len(methods) - 1) / 2) * width, sub[metric], width, yerr=sub[f"{metric}_ci"],
-                   label=labels.get(m, m), capsize=3)
+            ax.bar(
+                x + (k - (len(methods) - 1) / 2) * width,
+                sub[metric],
+                width,
+                yerr=sub[f"{metric}_ci"],
+                label=labels.get(m, m),
+                capsize=3,
+            )
         ax.set_xticks(x, [k.replace("-", " ") for k in kinds])
         ax.set_ylabel(unit)
         ax.grid(axis="y", alpha=0.3)
@@ -112,8 +134,9 @@ def fig6(evaluations, variants, methods, png, data_csv, labels: Mapping[str, str
     return table
 
 
-def fig7(evaluations, variants, sizes: Mapping[str, int], methods, png, data_csv, labels: Mapping[str, str],
-         pdf=None) -> pd.DataFrame:
+def fig7(
+    evaluations, variants, sizes: Mapping[str, int], methods, png, data_csv, labels: Mapping[str, str], pdf=None
+) -> pd.DataFrame:
     """Fig. 7: mean objective vs number of IoTDs N at M = 10, one line per method, 95% CI band."""
     rows = _select(stack(evaluations, variants), methods)
     rows["num_iotds"] = rows.instance.map(sizes)
@@ -128,8 +151,16 @@ def fig7(evaluations, variants, sizes: Mapping[str, int], methods, png, data_csv
         if sub.empty:
             continue
         style = dict(linestyle="--", color="black") if m == "optimum" else {}
-        ax.errorbar(sub.num_iotds, sub.objective, yerr=sub.objective_ci, marker="o", markersize=3,
-                    capsize=2, label=labels.get(m, m), **style)
+        ax.errorbar(
+            sub.num_iotds,
+            sub.objective,
+            yerr=sub.objective_ci,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            label=labels.get(m, m),
+            **style,
+        )
     ax.set_xlabel("number of IoTDs N")
     ax.set_ylabel("objective Σ φT·T + φE·E (s + J)")
     ax.set_title("Fig. 7: objective vs N (M = 10 servers)")
@@ -147,14 +178,21 @@ ABLATION_LABELS = {"levy": "Lévy flight (from Remote)", "dirs": "DIRS (vote)", 
 def allocation_table(evaluations, csv_path, md_path, title: str) -> pd.DataFrame:
     """Allocation ablation: objective, NRR vs the optimum and decision time per (method, allocation)."""
     rows = load_evaluations(evaluations)
-    table = aggregate(rows, ["objective", "nrr_opt", "nrr_opt_min", "decision_ms"], by=("instance", "method", "allocation"))
+    table = aggregate(
+        rows, ["objective", "nrr_opt", "nrr_opt_min", "decision_ms"], by=("instance", "method", "allocation")
+    )
     table["method"] = table.method.map(lambda m: ABLATION_LABELS.get(m, m))
-    md = to_markdown(table, {"objective": 2, "nrr_opt": 4, "nrr_opt_min": 4, "decision_ms": 2},
-                     keep=("instance", "method", "allocation"))
-    md += ("\n`exact`: f and p in closed form for the decision (ours, docs/design.md §2); `search`: f and p searched "
-           "with the decision (the paper's x = [a, f, p], eq. 19); `equal shares, P_max`: the start allocation "
-           "of that search. NRR: per-sample objective(optimum) / objective(method), mean and worst sample; "
-           "decision time: median per sample at batch 1, allocation included.\n")
+    md = to_markdown(
+        table,
+        {"objective": 2, "nrr_opt": 4, "nrr_opt_min": 4, "decision_ms": 2},
+        keep=("instance", "method", "allocation"),
+    )
+    md += (
+        "\n`exact`: f and p in closed form for the decision (ours, docs/design.md §2); `search`: f and p searched "
+        "with the decision (the paper's x = [a, f, p], eq. 19); `equal shares, P_max`: the start allocation "
+        "of that search. NRR: per-sample objective(optimum) / objective(method), mean and worst sample; "
+        "decision time: median per sample at batch 1, allocation included.\n"
+    )
     write_table(table, md, csv_path, md_path, title)
     return table
 
@@ -195,8 +233,9 @@ def fit_power_law(n: np.ndarray, m: np.ndarray, cost: np.ndarray) -> dict[str, f
     return out
 
 
-def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, csv_path, md_path,
-                title: str, pdf=None) -> pd.DataFrame:
+def scale_study(
+    evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, csv_path, md_path, title: str, pdf=None
+) -> pd.DataFrame:
     """Scale study: per (N, M) the decision times of DIRS, the exact oracle and Greedy, DIRS's
     training time and NRR (mean ± 95% CI over seeds), a power-law fit of each cost in N and M, and a
     three-panel figure (decision time, training time, NRR vs N; one line per M)."""
@@ -209,21 +248,33 @@ def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, 
             rec[key] = float(by.loc[method, col]) if method in by.index and col in by else float("nan")
         per_seed.append(rec)
     per_seed = pd.DataFrame(per_seed)
-    data = aggregate(per_seed, list(SCALE_COSTS), by=("num_servers", "num_iotds")).sort_values(["num_servers", "num_iotds"])
+    data = aggregate(per_seed, list(SCALE_COSTS), by=("num_servers", "num_iotds")).sort_values(
+        ["num_servers", "num_iotds"]
+    )
     from dirs.common import write_csv_atomic
 
     write_csv_atomic(data_csv, data)
-    fits = pd.DataFrame([{"cost": key, **fit_power_law(per_seed.num_iotds, per_seed.num_servers, per_seed[key])}
-                         for key in SCALE_COSTS if not key.endswith("nrr")])
+    fits = pd.DataFrame(
+        [
+            {"cost": key, **fit_power_law(per_seed.num_iotds, per_seed.num_servers, per_seed[key])}
+            for key in SCALE_COSTS
+            if not key.endswith("nrr")
+        ]
+    )
     largest = data.sort_values(["num_iotds", "num_servers"]).iloc[-1]
-    md = to_markdown(data, {k: (4 if k.endswith("nrr") else 3 if k.endswith("ms") else 1) for k in SCALE_COSTS},
-                     keep=("num_iotds", "num_servers"))
+    md = to_markdown(
+        data,
+        {k: (4 if k.endswith("nrr") else 3 if k.endswith("ms") else 1) for k in SCALE_COSTS},
+        keep=("num_iotds", "num_servers"),
+    )
     md += "\nPower-law fit cost ≈ c · N^a · M^b (least squares on log scales, every seed):\n\n"
     md += "| cost | a (N) | b (M) | R² |\n|---|---|---|---|\n"
     md += "".join(f"| {r.cost} | {r.exp_n:.2f} | {r.exp_m:.2f} | {r.r2:.3f} |\n" for r in fits.itertuples())
-    md += (f"\nLargest instance N = {int(largest.num_iotds)}, M = {int(largest.num_servers)}: DIRS decision "
-           f"{largest.dirs_decision_ms:.3f} ms, exact oracle {largest.oracle_decision_ms:.3f} ms, "
-           f"DIRS NRR {largest.dirs_nrr:.4f}.\n")
+    md += (
+        f"\nLargest instance N = {int(largest.num_iotds)}, M = {int(largest.num_servers)}: DIRS decision "
+        f"{largest.dirs_decision_ms:.3f} ms, exact oracle {largest.oracle_decision_ms:.3f} ms, "
+        f"DIRS NRR {largest.dirs_nrr:.4f}.\n"
+    )
     write_table(fits, md, csv_path, md_path, title)
 
     plt = _pyplot()
@@ -231,19 +282,59 @@ def scale_study(evaluations, sizes: Mapping[str, Sequence[int]], png, data_csv, 
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (m, sub) in enumerate(data.groupby("num_servers")):
         c = colors[k % len(colors)]
-        for key, style, label in (("dirs_decision_ms", "-", "DIRS"), ("oracle_decision_ms", "--", "exact oracle"),
-                                  ("greedy_decision_ms", ":", "Greedy")):
-            axes[0].errorbar(sub.num_iotds, sub[key], yerr=sub[f"{key}_ci"], linestyle=style, marker="o",
-                             markersize=3, capsize=2, color=c, label=f"{label}, M = {m}")
-        axes[1].errorbar(sub.num_iotds, sub.dirs_train_s, yerr=sub.dirs_train_s_ci, marker="o", markersize=3,
-                         capsize=2, color=c, label=f"M = {m}")
-        axes[2].errorbar(sub.num_iotds, sub.dirs_nrr, yerr=sub.dirs_nrr_ci, marker="o", markersize=3, capsize=2,
-                         color=c, label=f"DIRS, M = {m}")
-        axes[2].errorbar(sub.num_iotds, sub.dirs_repair_nrr, yerr=sub.dirs_repair_nrr_ci, marker="s", markersize=3,
-                         capsize=2, linestyle="--", color=c, label=f"DIRS + repair, M = {m}")
+        for key, style, label in (
+            ("dirs_decision_ms", "-", "DIRS"),
+            ("oracle_decision_ms", "--", "exact oracle"),
+            ("greedy_decision_ms", ":", "Greedy"),
+        ):
+            axes[0].errorbar(
+                sub.num_iotds,
+                sub[key],
+                yerr=sub[f"{key}_ci"],
+                linestyle=style,
+                marker="o",
+                markersize=3,
+                capsize=2,
+                color=c,
+                label=f"{label}, M = {m}",
+            )
+        axes[1].errorbar(
+            sub.num_iotds,
+            sub.dirs_train_s,
+            yerr=sub.dirs_train_s_ci,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            color=c,
+            label=f"M = {m}",
+        )
+        axes[2].errorbar(
+            sub.num_iotds,
+            sub.dirs_nrr,
+            yerr=sub.dirs_nrr_ci,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            color=c,
+            label=f"DIRS, M = {m}",
+        )
+        axes[2].errorbar(
+            sub.num_iotds,
+            sub.dirs_repair_nrr,
+            yerr=sub.dirs_repair_nrr_ci,
+            marker="s",
+            markersize=3,
+            capsize=2,
+            linestyle="--",
+            color=c,
+            label=f"DIRS + repair, M = {m}",
+        )
     sizes_n = sorted(int(v) for v in data.num_iotds.unique())
-    for ax, ylabel, log in ((axes[0], "decision time per sample (ms, batch 1)", True),
-                            (axes[1], "DIRS training time (s)", True), (axes[2], "NRR vs exact optimum", False)):
+    for ax, ylabel, log in (
+        (axes[0], "decision time per sample (ms, batch 1)", True),
+        (axes[1], "DIRS training time (s)", True),
+        (axes[2], "NRR vs exact optimum", False),
+    ):
         ax.set_xlabel("number of IoTDs N")
         ax.set_ylabel(ylabel)
         ax.set_xscale("log")

@@ -62,9 +62,20 @@ def fig4_data(histories: dict[str, np.ndarray], optimum: np.ndarray, level: floa
         m, lo, hi = mean_ci(h, axis=1, level=level)
         rm, rlo, rhi = mean_ci(h / opt[None, :], axis=1, level=level)
         for g in range(h.shape[0]):
-            rows.append({"variant": variant, "iteration": g, "objective": m[g], "objective_lo": lo[g],
-                         "objective_hi": hi[g], "ratio_to_optimum": rm[g], "ratio_lo": rlo[g], "ratio_hi": rhi[g],
-                         "optimum": float(opt.mean()), "n_samples": h.shape[1]})
+            rows.append(
+                {
+                    "variant": variant,
+                    "iteration": g,
+                    "objective": m[g],
+                    "objective_lo": lo[g],
+                    "objective_hi": hi[g],
+                    "ratio_to_optimum": rm[g],
+                    "ratio_lo": rlo[g],
+                    "ratio_hi": rhi[g],
+                    "optimum": float(opt.mean()),
+                    "n_samples": h.shape[1],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -82,8 +93,11 @@ def plot_fig4(data: pd.DataFrame, png: str | Path, pdf: str | Path | None = None
     ax.axhline(float(data.optimum.iloc[0]), color="k", linestyle="--", linewidth=1, label="exact optimum")
     ax2.axhline(1.0, color="k", linestyle="--", linewidth=1, label="exact optimum")
     n = int(data.n_samples.iloc[0])
-    ax.set(xlabel="iteration G", ylabel=r"fitness: objective $\sum_i \Phi_i$ (s + J)",
-           title=title or f"mean and 95% CI over {n} channel samples")
+    ax.set(
+        xlabel="iteration G",
+        ylabel=r"fitness: objective $\sum_i \Phi_i$ (s + J)",
+        title=title or f"mean and 95% CI over {n} channel samples",
+    )
     ax2.set(xlabel="iteration G", ylabel="objective / exact optimum (–)", title="relative to the optimum")
     for a in (ax, ax2):
         a.grid(alpha=0.3)

@@ -36,14 +36,18 @@ def table2_markdown(table: pd.DataFrame) -> str:
     """Table II as Markdown: train/test accuracy (%) mean ± 95% CI beside the paper's printed values."""
     from dirs.report.paper import TABLE2
 
-    lines = ["| loss | demonstrations | train accuracy (%) | test accuracy (%) | paper train / test (%) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| loss | demonstrations | train accuracy (%) | test accuracy (%) | paper train / test (%) |",
+        "|---|---|---|---|---|",
+    ]
     for _, r in table.iterrows():
         paper = TABLE2.get(str(r["loss"]), {}).get(int(r["demos"]))
         ref = f"{paper[0]:.1f} / {paper[1]:.1f}" if paper else "–"
         cell = lambda m, c: f"{100 * m:.1f} ± {100 * c:.1f}" if c == c and c > 0 else f"{100 * m:.1f}"  # noqa: E731
-        lines.append(f"| {r['loss']} | {int(r['demos'])} | {cell(r['train_accuracy'], r['train_ci95'])} | "
-                     f"{cell(r['test_accuracy'], r['test_ci95'])} | {ref} |")
+        lines.append(
+            f"| {r['loss']} | {int(r['demos'])} | {cell(r['train_accuracy'], r['train_ci95'])} | "
+            f"{cell(r['test_accuracy'], r['test_ci95'])} | {ref} |"
+        )
     return "# Table II: imitation accuracy vs demonstrations and loss (medium)\n\n" + "\n".join(lines) + "\n"
 
 
@@ -101,8 +105,9 @@ def plot_fig3(frame: pd.DataFrame, png: str | Path, pdf: str | Path | None = Non
     plt.close(fig)
 
 
-def plot_fig5(frame: pd.DataFrame, png: str | Path, pdf: str | Path | None = None,
-              labels: Mapping[str, str] | None = None) -> None:
+def plot_fig5(
+    frame: pd.DataFrame, png: str | Path, pdf: str | Path | None = None, labels: Mapping[str, str] | None = None
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -111,7 +116,9 @@ def plot_fig5(frame: pd.DataFrame, png: str | Path, pdf: str | Path | None = Non
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for variant, f in frame.groupby("variant", sort=False):
         ax.plot(f["step"], f["avg_reward"], label=(labels or {}).get(variant, variant))
-        ax.fill_between(f["step"], f["avg_reward"] - f["avg_reward_ci95"], f["avg_reward"] + f["avg_reward_ci95"], alpha=0.2)
+        ax.fill_between(
+            f["step"], f["avg_reward"] - f["avg_reward_ci95"], f["avg_reward"] + f["avg_reward_ci95"], alpha=0.2
+        )
     ax.set_xlabel("training step (refinement, every ϕ slots)")
     ax.set_ylabel("average reward 1/objective (1/cost unit)")
     ax.set_title("Fig. 5: average reward during online training (medium)")

@@ -71,21 +71,23 @@ def fmt(mean: float, ci: float, digits: int = 2) -> str:
     return f"{mean:.{digits}f} ± {ci:.{digits}f}"
 
 
-def to_markdown(table: pd.DataFrame, metrics: Mapping[str, int], keep: Sequence[str] = (),
-                extra: Sequence[str] = ()) -> str:
+def to_markdown(
+    table: pd.DataFrame, metrics: Mapping[str, int], keep: Sequence[str] = (), extra: Sequence[str] = ()
+) -> str:
     """Markdown with ``mean ± CI`` cells; ``metrics`` maps column → decimals."""
     cols = list(keep) + list(metrics) + list(extra)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in table.iterrows():
         cells = [str(int(r[k])) if isinstance(r[k], float) and float(r[k]).is_integer() else str(r[k]) for k in keep]
         cells += [fmt(r.get(m, np.nan), r.get(f"{m}_ci", np.nan), d) for m, d in metrics.items()]
-        cells += [("–" if pd.isna(r.get(e)) else (f"{r[e]:.4g}" if isinstance(r[e], float) else str(r[e]))) for e in extra]
+        cells += [
+            ("–" if pd.isna(r.get(e)) else (f"{r[e]:.4g}" if isinstance(r[e], float) else str(r[e]))) for e in extra
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def write_table(table: pd.DataFrame, markdown: str, csv_path: str | Path, md_path: str | Path,
-                title: str = "") -> None:
+def write_table(table: pd.DataFrame, markdown: str, csv_path: str | Path, md_path: str | Path, title: str = "") -> None:
     write_csv_atomic(csv_path, table)
     with atomic_path(md_path) as tmp:
         tmp.write_text((f"# {title}\n\n" if title else "") + markdown)

@@ -69,8 +69,13 @@ def reference_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_limit_s:
 
     sol = solve_certified_tables(tables, rel_gap=rel_gap, time_limit_s=time_limit_s)
     lb = np.minimum(sol.lower_bound, sol.objective)
-    return Reference(sol.decisions, sol.objective, lb, np.asarray(sol.solve_ms, dtype=np.float64),
-                     bool(np.all(lb >= sol.objective * (1 - rel_gap))))
+    return Reference(
+        sol.decisions,
+        sol.objective,
+        lb,
+        np.asarray(sol.solve_ms, dtype=np.float64),
+        bool(np.all(lb >= sol.objective * (1 - rel_gap))),
+    )
 
 
 def reference_optimum(gains: np.ndarray, params: SystemParams, **options) -> Reference:
@@ -85,12 +90,18 @@ def reference_decisions(tables: CostTables) -> np.ndarray:
 
 def _sample(tables: CostTables, t: int) -> CostTables:
     """Cost tables of sample ``t`` alone (per-sample task arrays included)."""
+
     def pick(x):
         x = np.asarray(x)
         return x[t] if x.ndim == 2 else x
 
-    return CostTables(tx=tables.tx[t:t + 1], local=pick(tables.local), sqrt_f=pick(tables.sqrt_f),
-                      mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t)
+    return CostTables(
+        tx=tables.tx[t : t + 1],
+        local=pick(tables.local),
+        sqrt_f=pick(tables.sqrt_f),
+        mec_cpu_hz=tables.mec_cpu_hz,
+        phi_t=tables.phi_t,
+    )
 
 
 @register("optimum", label="Exact optimum", kind="reference")

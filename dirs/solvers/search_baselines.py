@@ -28,20 +28,29 @@ def build_pso(cfg, params, rng):
     return lambda g: pso(g, params, particles=se.pso_particles, iterations=se.pso_budgets[-1], rng=rng).decisions
 
 
-@register("pso-seeded", label="PSO (seeded)", kind="search", samples="search", stream=(_STREAM, 5),
-          reads=_PSO_READS)
+@register("pso-seeded", label="PSO (seeded)", kind="search", samples="search", stream=(_STREAM, 5), reads=_PSO_READS)
 def build_pso_seeded(cfg, params, rng):
     """PSO whose swarm starts with Greedy's and Remote's decisions."""
     se = cfg.search
-    return lambda g: pso(g, params, particles=se.pso_particles, iterations=se.pso_budgets[-1], seeded=True,
-                         rng=rng).decisions
+    return lambda g: (
+        pso(g, params, particles=se.pso_particles, iterations=se.pso_budgets[-1], seeded=True, rng=rng).decisions
+    )
 
 
 def _de(cfg, params, rng, seeded: bool):
     se = cfg.search
-    return lambda g: differential_evolution_search(
-        g, params, popsize=se.de_popsize, maxiter=se.de_budgets[0], seeded=seeded, rng=rng,
-        mutation=tuple(se.de_mutation), recombination=se.de_recombination).decisions
+    return lambda g: (
+        differential_evolution_search(
+            g,
+            params,
+            popsize=se.de_popsize,
+            maxiter=se.de_budgets[0],
+            seeded=seeded,
+            rng=rng,
+            mutation=tuple(se.de_mutation),
+            recombination=se.de_recombination,
+        ).decisions
+    )
 
 
 @register("de", label="DE", kind="search", samples="search", stream=(_STREAM, 0), reads=_DE_READS)
@@ -56,16 +65,28 @@ def build_de_seeded(cfg, params, rng):
     return _de(cfg, params, rng, seeded=True)
 
 
-@register("levy", label="Lévy flight (from Remote)", kind="search", samples="search", stream=(_STREAM, 2),
-          reads=("search.online",))
+@register(
+    "levy",
+    label="Lévy flight (from Remote)",
+    kind="search",
+    samples="search",
+    stream=(_STREAM, 2),
+    reads=("search.online",),
+)
 def build_levy(cfg, params, rng):
     """The paper's Lévy flight (Alg. 4) from Remote with the online settings (P, G_max, β, th)."""
     kw = levy_kwargs(cfg.search.online)
     return lambda g: levy_flight(g, params, remote(g, params), rng=rng, **kw).decisions
 
 
-@register("levy-greedy", label="Lévy flight (from Greedy)", kind="search", samples="search",
-          stream=(_STREAM, 3), reads=("search.online",))
+@register(
+    "levy-greedy",
+    label="Lévy flight (from Greedy)",
+    kind="search",
+    samples="search",
+    stream=(_STREAM, 3),
+    reads=("search.online",),
+)
 def build_levy_greedy(cfg, params, rng):
     """The Lévy flight from Greedy's decision."""
     kw = levy_kwargs(cfg.search.online)

@@ -166,20 +166,21 @@ def run_from_snakemake(smk) -> None:
     the rule's named inputs and outputs that it accepts (``code`` only triggers reruns)."""
     import inspect
     import logging
+    import sys
 
+    if os.getcwd() not in sys.path:  # the user's plug-in modules live in the working directory
+        sys.path.insert(0, os.getcwd())
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if smk.log:
         handlers.append(logging.FileHandler(smk.log[0], mode="w"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
-                        handlers=handlers, force=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", handlers=handlers, force=True)
     log = logging.getLogger("dirs.workflow")
     params = dict(smk.params.items())
     try:
         stage = get(smk.rule, params.get("stage_module"))
         cfg = stage_config(params["config"])
         accepted = set(inspect.signature(stage.fn).parameters)
-        kwargs = {k: v for k, v in list(smk.input.items()) + list(smk.output.items())
-                  if k in accepted and k != "cfg"}
+        kwargs = {k: v for k, v in list(smk.input.items()) + list(smk.output.items()) if k in accepted and k != "cfg"}
         if "params" in accepted:
             kwargs["params"] = {k: v for k, v in params.items() if k not in ("config", "stage_module")}
         stage.fn(cfg, **kwargs)
@@ -191,8 +192,12 @@ def run_from_snakemake(smk) -> None:
 def job_fields(cfg) -> dict[str, str]:
     """Values of the ``{variant}``, ``{algo}``, ``{method}`` placeholders for a standalone run."""
     out = {}
-    for key, path in (("variant", "dirs.variant"), ("algo", "baseline.algo"), ("method", "evaluation.method"),
-                      ("experiment", "experiment.id")):
+    for key, path in (
+        ("variant", "dirs.variant"),
+        ("algo", "baseline.algo"),
+        ("method", "evaluation.method"),
+        ("experiment", "experiment.id"),
+    ):
         from omegaconf import OmegaConf
 
         value = OmegaConf.select(cfg, path, default=None)

@@ -39,8 +39,17 @@ from dirs.tracking import stage_run
 log = logging.getLogger(__name__)
 
 #: Columns of ``allocation.csv`` (one row per method × allocation).
-ABLATION_COLUMNS = ["method", "allocation", "n_samples", "objective", "objective_std", "nrr_opt", "nrr_opt_min",
-                    "decision_ms", "decision_batched_ms"]
+ABLATION_COLUMNS = [
+    "method",
+    "allocation",
+    "n_samples",
+    "objective",
+    "objective_std",
+    "nrr_opt",
+    "nrr_opt_min",
+    "decision_ms",
+    "decision_batched_ms",
+]
 
 
 def _objectives(policy, params, online, rng) -> dict[tuple[str, str], Callable[[np.ndarray], np.ndarray]]:
@@ -60,7 +69,9 @@ def _objectives(policy, params, online, rng) -> dict[tuple[str, str], Callable[[
         ("dirs", "exact"): lambda g: evaluate(policy.decide(g), g, params).objective,
         ("dirs", "equal shares, P_max"): vote_equal_shares,
         ("dirs+levy", "exact"): lambda g: levy_flight(g, params, policy.decide(g), allocation="exact", **kw).objective,
-        ("dirs+levy", "search"): lambda g: levy_flight(g, params, policy.decide(g), allocation="search", **kw).objective,
+        ("dirs+levy", "search"): lambda g: (
+            levy_flight(g, params, policy.decide(g), allocation="search", **kw).objective
+        ),
     }
 
 
@@ -84,8 +95,10 @@ def evaluate_allocation(cfg, *, scenario, channels, optimum, policy, table, para
         wanted = list((params or {}).get("methods") or dict.fromkeys(m for m, _ in objectives))
         unknown = sorted(set(wanted) - {m for m, _ in objectives})
         if unknown:
-            raise ParameterError(f"experiment.methods: the allocation ablation has no method {unknown}; "
-                                 f"allowed: {sorted({m for m, _ in objectives})}")
+            raise ParameterError(
+                f"experiment.methods: the allocation ablation has no method {unknown}; "
+                f"allowed: {sorted({m for m, _ in objectives})}"
+            )
         for (method, alloc), objective in objectives.items():
             if method not in wanted:
                 continue
@@ -93,20 +106,36 @@ def evaluate_allocation(cfg, *, scenario, channels, optimum, policy, table, para
             single_ms, batched_ms, obj = time_decide(objective, gains, k)
             obj = obj.astype(np.float64)
             nrr = opt / obj
-            rows.append({"method": method, "allocation": alloc, "n_samples": len(gains),
-                         "objective": float(obj.mean()), "objective_std": float(obj.std()),
-                         "nrr_opt": float(nrr.mean()), "nrr_opt_min": float(nrr.min()),
-                         "decision_ms": single_ms, "decision_batched_ms": batched_ms})
+            rows.append(
+                {
+                    "method": method,
+                    "allocation": alloc,
+                    "n_samples": len(gains),
+                    "objective": float(obj.mean()),
+                    "objective_std": float(obj.std()),
+                    "nrr_opt": float(nrr.mean()),
+                    "nrr_opt_min": float(nrr.min()),
+                    "decision_ms": single_ms,
+                    "decision_batched_ms": batched_ms,
+                }
+            )
             run.log_metrics({f"{method}.{alloc.split(',')[0].replace(' ', '_')}.nrr_opt": rows[-1]["nrr_opt"]})
             log.info("%s (%s): NRR %.5f, %.2f ms/sample", method, alloc, rows[-1]["nrr_opt"], rows[-1]["decision_ms"])
-        io.write_csv_with_provenance(table, pd.DataFrame(rows, columns=ABLATION_COLUMNS),
-                                     io.provenance(optimum=optimum, policy=policy))
+        io.write_csv_with_provenance(
+            table, pd.DataFrame(rows, columns=ABLATION_COLUMNS), io.provenance(optimum=optimum, policy=policy)
+        )
         run.log_artifact(table)
 
 
 STAGES = {
-    "evaluate_allocation": Stage(evaluate_allocation, lambda cfg: {
-        **scenario_files(cfg), "optimum": optimum_file(cfg), "policy": model_dir(cfg, "dirs") / "policy.pt",
-        "table": evaluation_file(cfg, "allocation.csv")},
-        reads=("search.online", "evaluation.timing_samples")),
+    "evaluate_allocation": Stage(
+        evaluate_allocation,
+        lambda cfg: {
+            **scenario_files(cfg),
+            "optimum": optimum_file(cfg),
+            "policy": model_dir(cfg, "dirs") / "policy.pt",
+            "table": evaluation_file(cfg, "allocation.csv"),
+        },
+        reads=("search.online", "evaluation.timing_samples"),
+    ),
 }

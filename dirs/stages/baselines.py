@@ -59,8 +59,15 @@ def train(method: Method | str, sc, gains: np.ndarray, cfg, log_metrics=None):
     """The trained policy of DRL ``method`` (a registered method or its name): ``decide``, ``save``, ``meta``."""
     if isinstance(method, str):
         method = lookup(method)
-    return method.train(sc, gains, cfg, interactions=interactions(cfg), seed=int(cfg.seed), log=log_metrics,
-                        log_every=max(1, interactions(cfg) // 50))
+    return method.train(
+        sc,
+        gains,
+        cfg,
+        interactions=interactions(cfg),
+        seed=int(cfg.seed),
+        log=log_metrics,
+        log_every=max(1, interactions(cfg) // 50),
+    )
 
 
 def _save_dir_atomic(policy, model: Path) -> None:
@@ -91,12 +98,26 @@ def train_baseline(cfg, *, scenario: str | Path, channels: str | Path, model: st
         _save_dir_atomic(policy, Path(model))
         run.log_metrics({"train_s": policy.meta["train_s"], "interactions": policy.meta["interactions"]})
         run.log_artifact(Path(model) / "meta.json")
-        log.info("%s on %s seed %d: %d interactions in %.1f s", algo, sc.name, cfg.seed,
-                 policy.meta["interactions"], policy.meta["train_s"])
+        log.info(
+            "%s on %s seed %d: %d interactions in %.1f s",
+            algo,
+            sc.name,
+            cfg.seed,
+            policy.meta["interactions"],
+            policy.meta["train_s"],
+        )
 
 
-def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimum: str | Path,
-                      model: str | Path, table: str | Path, params=None) -> None:
+def evaluate_baseline(
+    cfg,
+    *,
+    scenario: str | Path,
+    channels: str | Path,
+    optimum: str | Path,
+    model: str | Path,
+    table: str | Path,
+    params=None,
+) -> None:
     """Measure the trained baseline on the test samples (like the heuristics stage) → CSV."""
     method = _algo(params)
     algo = method.name
@@ -107,21 +128,39 @@ def evaluate_baseline(cfg, *, scenario: str | Path, channels: str | Path, optimu
         policy = method.load(model)
         meta = policy.meta
         io.check_provenance(meta.get("provenance"), Path(model) / "meta.json", scenario=scenario, channels=channels)
-        if meta.get("algo") != algo or (meta.get("num_iotds"), meta.get("num_servers")) != (sc.num_iotds, sc.num_servers):
+        if meta.get("algo") != algo or (meta.get("num_iotds"), meta.get("num_servers")) != (
+            sc.num_iotds,
+            sc.num_servers,
+        ):
             raise ParameterError(
                 f"{model}: holds {meta.get('algo')} for N={meta.get('num_iotds')}, M={meta.get('num_servers')}; "
-                f"expected {algo} for N={sc.num_iotds}, M={sc.num_servers}")
+                f"expected {algo} for N={sc.num_iotds}, M={sc.num_servers}"
+            )
         train_s = float(meta["train_s"])
         k = int(cfg.evaluation.timing_samples)
         rows = [measure(algo, policy.decide, gains, sc.params, opt, timing_samples=k, train_s=train_s)]
         if cfg.baseline.capacity_row:
-            rows.append(measure(f"{algo}_capacity", lambda g: capacity_rule(policy.decide(g), g, sc.params),
-                                gains, sc.params, opt, timing_samples=k, train_s=train_s))
+            rows.append(
+                measure(
+                    f"{algo}_capacity",
+                    lambda g: capacity_rule(policy.decide(g), g, sc.params),
+                    gains,
+                    sc.params,
+                    opt,
+                    timing_samples=k,
+                    train_s=train_s,
+                )
+            )
         frame = pd.DataFrame(rows, columns=COLUMNS)
         io.write_csv_with_provenance(table, frame, io.provenance(optimum=optimum))
         for row in rows:
-            run.log_metrics({f"{row['method']}.nrr_opt": row["nrr_opt"], f"{row['method']}.objective": row["objective"],
-                             f"{row['method']}.decision_ms": row["decision_ms"]})
+            run.log_metrics(
+                {
+                    f"{row['method']}.nrr_opt": row["nrr_opt"],
+                    f"{row['method']}.objective": row["objective"],
+                    f"{row['method']}.decision_ms": row["decision_ms"],
+                }
+            )
         run.log_artifact(table)
         log.info("\n%s", frame[["method", "objective", "nrr_opt", "decision_ms", "train_s"]].to_string(index=False))
 
@@ -139,10 +178,20 @@ def _model(cfg) -> Path:
 
 
 STAGES = {
-    "train_baseline": Stage(train_baseline, lambda cfg: {**scenario_files(cfg), "model": _model(cfg)},
-                            reads=_SHARED, extra_reads=_algo_reads),
-    "evaluate_baseline": Stage(evaluate_baseline, lambda cfg: {
-        **scenario_files(cfg), "optimum": optimum_file(cfg), "model": _model(cfg),
-        "table": evaluation_file(cfg, f"{cfg.baseline.algo}.csv")},
-        reads=("baseline.capacity_row", "evaluation.timing_samples")),
+    "train_baseline": Stage(
+        train_baseline,
+        lambda cfg: {**scenario_files(cfg), "model": _model(cfg)},
+        reads=_SHARED,
+        extra_reads=_algo_reads,
+    ),
+    "evaluate_baseline": Stage(
+        evaluate_baseline,
+        lambda cfg: {
+            **scenario_files(cfg),
+            "optimum": optimum_file(cfg),
+            "model": _model(cfg),
+            "table": evaluation_file(cfg, f"{cfg.baseline.algo}.csv"),
+        },
+        reads=("baseline.capacity_row", "evaluation.timing_samples"),
+    ),
 }

@@ -50,43 +50,86 @@ def solve_optimum(cfg, *, scenario: str | Path, channels: str | Path, optimum: s
         ref = reference_optimum(gains, sc.params)
         c = evaluate(ref.decisions, gains, sc.params)
         io.write_npz_with_provenance(
-            optimum, io.provenance(scenario=scenario, channels=channels), decisions=ref.decisions,
-            objective=c.objective, lower_bound=ref.lower_bound, time=c.time, energy=c.energy, solve_ms=ref.solve_ms)
+            optimum,
+            io.provenance(scenario=scenario, channels=channels),
+            decisions=ref.decisions,
+            objective=c.objective,
+            lower_bound=ref.lower_bound,
+            time=c.time,
+            energy=c.energy,
+            solve_ms=ref.solve_ms,
+        )
         gap = ref.gap
-        run.log_metrics({"objective": float(c.objective.mean()), "solve_ms_median": float(np.median(ref.solve_ms)),
-                         "gap_max": float(gap.max()), "exact": float(ref.exact)})
-        log.info("reference %s seed %d: mean objective %.4f, median %.3f ms/sample, max gap %.2e",
-                 sc.name, cfg.seed, c.objective.mean(), np.median(ref.solve_ms), gap.max())
+        run.log_metrics(
+            {
+                "objective": float(c.objective.mean()),
+                "solve_ms_median": float(np.median(ref.solve_ms)),
+                "gap_max": float(gap.max()),
+                "exact": float(ref.exact),
+            }
+        )
+        log.info(
+            "reference %s seed %d: mean objective %.4f, median %.3f ms/sample, max gap %.2e",
+            sc.name,
+            cfg.seed,
+            c.objective.mean(),
+            np.median(ref.solve_ms),
+            gap.max(),
+        )
 
 
-def evaluate_method(cfg, *, scenario: str | Path, channels: str | Path, optimum: str | Path, table: str | Path,
-                    params: dict | None = None) -> None:
+def evaluate_method(
+    cfg,
+    *,
+    scenario: str | Path,
+    channels: str | Path,
+    optimum: str | Path,
+    table: str | Path,
+    params: dict | None = None,
+) -> None:
     """Method ``params['method']`` on the test samples → one-row CSV."""
     name = str((params or {}).get("method", ""))
     method = lookup(name, (params or {}).get("method_module"))
     if method.kind not in ("reference", "heuristic", "search"):
-        raise ParameterError(f"evaluation.method: {name!r} is a {method.kind} method; evaluate_method takes "
-                             "reference, heuristic and search methods")
+        raise ParameterError(
+            f"evaluation.method: {name!r} is a {method.kind} method; evaluate_method takes "
+            "reference, heuristic and search methods"
+        )
     with stage_run("evaluate_method", cfg, tags={"dirs.method": name}) as run:
         sc, gains = load_instance(scenario, channels)
         ref = load_reference(optimum, scenario, channels, len(gains), sc)
         opt = ref["objective"]
         if method.kind == "reference":  # solved once per instance by solve_optimum: report, don't re-solve
             solve_ms = ref["solve_ms"]
-            row = summarise(name, ref["decisions"], gains, sc.params, opt, decision_ms=float(np.median(solve_ms)),
-                            decision_batched_ms=float(np.mean(solve_ms)))
+            row = summarise(
+                name,
+                ref["decisions"],
+                gains,
+                sc.params,
+                opt,
+                decision_ms=float(np.median(solve_ms)),
+                decision_batched_ms=float(np.mean(solve_ms)),
+            )
         else:
             k = len(gains) if method.samples == "test" else min(int(cfg.evaluation.search_samples), len(gains))
             rng = np.random.default_rng([int(cfg.seed), *method.stream])
             decide = method.build(cfg, sc.params, rng)
-            row = measure(name, decide, gains[:k], sc.params, opt[:k],
-                          timing_samples=min(k, int(cfg.evaluation.timing_samples)))
+            row = measure(
+                name, decide, gains[:k], sc.params, opt[:k], timing_samples=min(k, int(cfg.evaluation.timing_samples))
+            )
         frame = pd.DataFrame([row], columns=COLUMNS)
         io.write_csv_with_provenance(table, frame, io.provenance(optimum=optimum))
         run.log_metrics({"nrr_opt": row["nrr_opt"], "objective": row["objective"], "decision_ms": row["decision_ms"]})
         run.log_artifact(table)
-        log.info("%s on %s seed %d: NRR %.5f, %.3f ms/sample (%d samples)", name, sc.name, cfg.seed,
-                 row["nrr_opt"], row["decision_ms"], row["n_samples"])
+        log.info(
+            "%s on %s seed %d: NRR %.5f, %.3f ms/sample (%d samples)",
+            name,
+            sc.name,
+            cfg.seed,
+            row["nrr_opt"],
+            row["decision_ms"],
+            row["n_samples"],
+        )
 
 
 def _method_reads(method: str = "", **_) -> list[str]:
@@ -97,8 +140,12 @@ STAGES = {
     "solve_optimum": Stage(solve_optimum, lambda cfg: {**scenario_files(cfg), "optimum": optimum_file(cfg)}),
     "evaluate_method": Stage(
         evaluate_method,
-        lambda cfg: {**scenario_files(cfg), "optimum": optimum_file(cfg),
-                     "table": evaluation_file(cfg, f"{cfg.evaluation.method}.csv")},
+        lambda cfg: {
+            **scenario_files(cfg),
+            "optimum": optimum_file(cfg),
+            "table": evaluation_file(cfg, f"{cfg.evaluation.method}.csv"),
+        },
         reads=("evaluation.timing_samples", "evaluation.search_samples"),
-        extra_reads=_method_reads),
+        extra_reads=_method_reads,
+    ),
 }

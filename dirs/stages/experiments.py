@@ -29,9 +29,16 @@ def _rows(cfg) -> list[str]:
 def make_quality_table(cfg, *, evaluations, table, markdown, params: dict) -> None:
     """Tables III/IV (report ``quality``): objective, time, energy, NRR vs the optimum and vs PSO."""
     with stage_run("make_quality_table", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
-        t = rep.quality_table(evaluations, dict(params["variants"]), _rows(cfg),
-                              PAPER_VALUES.get(str(cfg.experiment.id), {}), table, markdown, cfg.experiment.title,
-                              labels=dict(params["labels"]))
+        t = rep.quality_table(
+            evaluations,
+            dict(params["variants"]),
+            _rows(cfg),
+            PAPER_VALUES.get(str(cfg.experiment.id), {}),
+            table,
+            markdown,
+            cfg.experiment.title,
+            labels=dict(params["labels"]),
+        )
         run.log_artifact(markdown)
         log.info("\n%s", t.to_string(index=False))
 
@@ -39,8 +46,15 @@ def make_quality_table(cfg, *, evaluations, table, markdown, params: dict) -> No
 def make_cost_table(cfg, *, evaluations, table, markdown, params: dict) -> None:
     """Table V (report ``cost``): training time, decision time, time, energy, NRR per method."""
     with stage_run("make_cost_table", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
-        t = rep.cost_table(evaluations, dict(params["variants"]), _rows(cfg), table, markdown, cfg.experiment.title,
-                           labels=dict(params["labels"]))
+        t = rep.cost_table(
+            evaluations,
+            dict(params["variants"]),
+            _rows(cfg),
+            table,
+            markdown,
+            cfg.experiment.title,
+            labels=dict(params["labels"]),
+        )
         run.log_artifact(markdown)
         log.info("\n%s", t.to_string(index=False))
 
@@ -48,16 +62,25 @@ def make_cost_table(cfg, *, evaluations, table, markdown, params: dict) -> None:
 def plot_time_energy(cfg, *, evaluations, figure, pdf, data, params: dict) -> None:
     """Fig. 6 (report ``time_energy``): total time and energy per variant, grouped bars per row."""
     with stage_run("plot_time_energy", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
-        rep.fig6(evaluations, dict(params["variants"]), _rows(cfg), figure, data, labels=dict(params["labels"]),
-                 pdf=pdf)
+        rep.fig6(
+            evaluations, dict(params["variants"]), _rows(cfg), figure, data, labels=dict(params["labels"]), pdf=pdf
+        )
         run.log_artifact(figure)
 
 
 def plot_objective_vs_n(cfg, *, evaluations, figure, pdf, data, params: dict) -> None:
     """Fig. 7 (report ``objective_vs_n``): mean objective against N, one line per row."""
     with stage_run("plot_objective_vs_n", cfg, tags={"dirs.experiment": cfg.experiment.id}) as run:
-        rep.fig7(evaluations, dict(params["variants"]), {k: int(v[0]) for k, v in dict(params["sizes"]).items()},
-                 _rows(cfg), figure, data, labels=dict(params["labels"]), pdf=pdf)
+        rep.fig7(
+            evaluations,
+            dict(params["variants"]),
+            {k: int(v[0]) for k, v in dict(params["sizes"]).items()},
+            _rows(cfg),
+            figure,
+            data,
+            labels=dict(params["labels"]),
+            pdf=pdf,
+        )
         run.log_artifact(figure)
 
 
@@ -98,16 +121,26 @@ def _table_paths(cfg) -> dict:
 
 def _figure_paths(cfg) -> dict:
     e = str(cfg.experiment.id)
-    return {"figure": experiment_path(cfg, "figure", e), "pdf": experiment_path(cfg, "figure_pdf", e),
-            "data": experiment_path(cfg, "figure_data", e)}
+    return {
+        "figure": experiment_path(cfg, "figure", e),
+        "pdf": experiment_path(cfg, "figure_pdf", e),
+        "data": experiment_path(cfg, "figure_data", e),
+    }
 
 
 _READS = ("experiment",)
 # These stages need the whole experiment's evaluations: run alone they point to Snakemake.
-STAGES = {name: Stage(fn, _workflow_only(name), reads=_READS, per_instance=False) for name, fn in {
-    "make_quality_table": make_quality_table, "make_cost_table": make_cost_table,
-    "plot_time_energy": plot_time_energy, "plot_objective_vs_n": plot_objective_vs_n,
-    "make_ablation": make_ablation, "plot_scale": plot_scale}.items()}
+STAGES = {
+    name: Stage(fn, _workflow_only(name), reads=_READS, per_instance=False)
+    for name, fn in {
+        "make_quality_table": make_quality_table,
+        "make_cost_table": make_cost_table,
+        "plot_time_energy": plot_time_energy,
+        "plot_objective_vs_n": plot_objective_vs_n,
+        "make_ablation": make_ablation,
+        "plot_scale": plot_scale,
+    }.items()
+}
 
 #: Output names of each report kind (the rule's named outputs; paths from dirs.paths).
 OUTPUTS = {

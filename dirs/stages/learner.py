@@ -73,14 +73,28 @@ def validation_set(cfg, sc: Scenario, train: np.ndarray) -> tuple[np.ndarray, Co
 def make_trainer(cfg, variant_name: str, variant, sc: Scenario, train: np.ndarray) -> Trainer:
     set_determinism(cfg.dirs.threads)
     torch.manual_seed(int(cfg.seed))
-    meta = {"variant": variant_name, "scenario": sc.name, "seed": int(cfg.seed),
-            "imitation": bool(variant.imitation), "demonstrator": str(variant.demonstrator),
-            "exploration": str(variant.exploration)}
-    return Trainer(settings(cfg, variant), InputScaler.fit(split_train(cfg, train)[0]), sc.params,
-                   sc.num_iotds, sc.num_servers, int(cfg.seed), meta)
+    meta = {
+        "variant": variant_name,
+        "scenario": sc.name,
+        "seed": int(cfg.seed),
+        "imitation": bool(variant.imitation),
+        "demonstrator": str(variant.demonstrator),
+        "exploration": str(variant.exploration),
+    }
+    return Trainer(
+        settings(cfg, variant),
+        InputScaler.fit(split_train(cfg, train)[0]),
+        sc.params,
+        sc.num_iotds,
+        sc.num_servers,
+        int(cfg.seed),
+        meta,
+    )
 
 
-def load_demos(cfg, variant, sc: Scenario, train: np.ndarray, demos: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
+def load_demos(
+    cfg, variant, sc: Scenario, train: np.ndarray, demos: str | Path | None
+) -> tuple[np.ndarray, np.ndarray]:
     """The first ``dirs.num_demos`` demonstrations: the demos file (Lévy) or the reference optimum."""
     k = int(cfg.dirs.num_demos)
     if str(variant.demonstrator) == "oracle":
@@ -112,8 +126,12 @@ def save_policy_together(pol: Policy, directory: Path) -> None:
 
     with tempfile.TemporaryDirectory(dir=directory.parent if directory.parent.exists() else None) as tmp:
         pol.save(tmp)
-        io.write_together({directory / name: (lambda dst, src=Path(tmp) / name: shutil.copyfile(src, dst))
-                           for name in ("policy.pt", "policy.json")})
+        io.write_together(
+            {
+                directory / name: (lambda dst, src=Path(tmp) / name: shutil.copyfile(src, dst))
+                for name in ("policy.pt", "policy.json")
+            }
+        )
 
 
 def _save_state(path: Path, state: dict) -> None:
@@ -142,27 +160,45 @@ def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, 
         trainer = make_trainer(cfg, name, variant, sc, train)
         g, a = load_demos(cfg, variant, sc, train, demos)
         t0 = time.perf_counter()
-        trainer.pretrain(g, a, loss="L1", progress=True, validation=validation_set(cfg, sc, train),
-                         on_step=lambda k, losses: run.log_metrics({f"pretrain.loss_agent{j + 1}": float(v) for j, v in enumerate(losses)}, step=k + 1))
+        trainer.pretrain(
+            g,
+            a,
+            loss="L1",
+            progress=True,
+            validation=validation_set(cfg, sc, train),
+            on_step=lambda k, losses: run.log_metrics(
+                {f"pretrain.loss_agent{j + 1}": float(v) for j, v in enumerate(losses)}, step=k + 1
+            ),
+        )
         elapsed = time.perf_counter() - t0
         for row in trainer.pretrain_history:
             if "val_nrr" in row:
                 run.log_metrics({"pretrain.val_nrr": row["val_nrr"]}, step=int(row["iteration"]))
         acc = accuracy(trainer.net, trainer.scaler, g, a)
         trainer.meta["pretrain_s"] = elapsed
-        trainer.meta["provenance"] = io.provenance(scenario=scenario, channels=channels,
-                                                   **({"demos": demos} if demos else {}))
+        trainer.meta["provenance"] = io.provenance(
+            scenario=scenario, channels=channels, **({"demos": demos} if demos else {})
+        )
         trainer.meta["num_demos"] = int(len(g))
         _save_state(Path(pretrained), trainer.state_dict())
         write_csv_atomic(losses, pd.DataFrame(trainer.pretrain_history))
         run.log_metrics({"pretrain_s": elapsed, "train_accuracy": acc})
         run.log_artifact(losses)
-        log.info("pre-trained %s on %s seed %d: %d demos, %d steps, %.1f s, train accuracy %.4f",
-                 name, sc.name, cfg.seed, len(g), cfg.dirs.pretrain_steps, elapsed, acc)
+        log.info(
+            "pre-trained %s on %s seed %d: %d demos, %d steps, %.1f s, train accuracy %.4f",
+            name,
+            sc.name,
+            cfg.seed,
+            len(g),
+            cfg.dirs.pretrain_steps,
+            elapsed,
+            acc,
+        )
 
 
-def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretrained=None, params=None,
-                 stop_after: int | None = None) -> None:
+def train_agents(
+    cfg, *, scenario, channels, policy, curve, last=None, pretrained=None, params=None, stop_after: int | None = None
+) -> None:
     """Online ensemble training (Alg. 1 + 3) → ``policy.pt`` / ``policy.json`` and ``training.csv``.
 
     The policy is the weights chosen by ``dirs.select`` (``best``: the best validation NRR of all
@@ -181,8 +217,9 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
         trainer = make_trainer(cfg, name, variant, sc, train)
         if variant.imitation:
             state = _load_state(Path(pretrained))
-            io.check_provenance(state.get("meta", {}).get("provenance"), pretrained, scenario=scenario,
-                                channels=channels)
+            io.check_provenance(
+                state.get("meta", {}).get("provenance"), pretrained, scenario=scenario, channels=channels
+            )
             trainer.load_state_dict(state)
             trainer.slot = 0
         ckpt = checkpoint_path(cfg, name)
@@ -201,16 +238,25 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
         t0 = time.perf_counter()
 
         def save_ckpt(tr: Trainer) -> None:
-            _save_state(ckpt, {"fingerprint": fp, "trainer": tr.state_dict(),
-                               "online_s": online_s_before + time.perf_counter() - t0})
+            _save_state(
+                ckpt,
+                {"fingerprint": fp, "trainer": tr.state_dict(), "online_s": online_s_before + time.perf_counter() - t0},
+            )
 
         def log_row(row: dict) -> None:
             step = int(row["slot"])
             run.log_metrics({k: v for k, v in row.items() if k != "slot"}, step=step)
 
-        trainer.train_online(slots, tables, validation=validation, on_step=log_row,
-                             checkpoint=save_ckpt, checkpoint_every=int(cfg.dirs.checkpoint_every),
-                             stop_after=stop_after, progress=True)
+        trainer.train_online(
+            slots,
+            tables,
+            validation=validation,
+            on_step=log_row,
+            checkpoint=save_ckpt,
+            checkpoint_every=int(cfg.dirs.checkpoint_every),
+            stop_after=stop_after,
+            progress=True,
+        )
         if stop_after is not None and trainer.slot < len(slots):
             save_ckpt(trainer)
             return
@@ -222,15 +268,28 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
         final = dict(times)
         if "val_nrr" in frame:
             final["final_val_nrr"] = float(frame["val_nrr"].dropna().iloc[-1])
-        pol = trainer.policy({**times, "slots": int(len(slots)),
-                              "steps": int(trainer.step), "settings": dict(vars(trainer.s)),
-                              "val_nrr_last": final.get("final_val_nrr")}, select=str(cfg.dirs.select))
-        pol.meta["provenance"] = io.provenance(scenario=scenario, channels=channels,
-                                               **({"pretrained": pretrained} if pretrained else {}))
+        pol = trainer.policy(
+            {
+                **times,
+                "slots": int(len(slots)),
+                "steps": int(trainer.step),
+                "settings": dict(vars(trainer.s)),
+                "val_nrr_last": final.get("final_val_nrr"),
+            },
+            select=str(cfg.dirs.select),
+        )
+        pol.meta["provenance"] = io.provenance(
+            scenario=scenario, channels=channels, **({"pretrained": pretrained} if pretrained else {})
+        )
         save_policy_together(pol, out)
         if last is not None:
-            _save_state(Path(last), {"net": {k: v.detach().clone() for k, v in trainer.net.state_dict().items()},
-                                     "meta": {"val_nrr": final.get("final_val_nrr"), "slot": trainer.slot}})
+            _save_state(
+                Path(last),
+                {
+                    "net": {k: v.detach().clone() for k, v in trainer.net.state_dict().items()},
+                    "meta": {"val_nrr": final.get("final_val_nrr"), "slot": trainer.slot},
+                },
+            )
         write_csv_atomic(curve, frame)
         if "val_nrr_selected" in pol.meta:
             final["selected_val_nrr"] = float(pol.meta["val_nrr_selected"])
@@ -238,14 +297,26 @@ def train_agents(cfg, *, scenario, channels, policy, curve, last=None, pretraine
         run.set_tag("dirs.selected_at", str(pol.meta.get("selected_at")))
         run.log_artifact(curve)
         ckpt.unlink(missing_ok=True)
-        log.info("trained %s on %s seed %d: %d slots, %d steps, %.1f s online (+%.1f s pre-training), val NRR "
-                 "%s at the end; policy = %s (%s, val NRR %s)", name, sc.name, cfg.seed, len(slots), trainer.step,
-                 online_s, pre_s, final.get("final_val_nrr"), pol.meta.get("selected"), pol.meta.get("selected_at"),
-                 pol.meta.get("val_nrr_selected", final.get("final_val_nrr")))
+        log.info(
+            "trained %s on %s seed %d: %d slots, %d steps, %.1f s online (+%.1f s pre-training), val NRR "
+            "%s at the end; policy = %s (%s, val NRR %s)",
+            name,
+            sc.name,
+            cfg.seed,
+            len(slots),
+            trainer.step,
+            online_s,
+            pre_s,
+            final.get("final_val_nrr"),
+            pol.meta.get("selected"),
+            pol.meta.get("selected_at"),
+            pol.meta.get("val_nrr_selected", final.get("final_val_nrr")),
+        )
 
 
-def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, last=None, pretrained=None,
-                    params=None) -> None:
+def evaluate_policy(
+    cfg, *, scenario, channels, optimum, policy, table, last=None, pretrained=None, params=None
+) -> None:
     """The trained policy, with and without repair, on the test samples; also the final weights
     (``<variant>-last``, when the policy is a selected snapshot) and the weights after imitation only."""
     from dirs.learn import load_policy
@@ -258,8 +329,9 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, last=Non
         sc, gains = load_instance(scenario, channels)
         opt = load_reference(optimum, scenario, channels, len(gains), sc)["objective"]
         pol = load_policy(Path(policy).parent)
-        io.check_provenance(pol.meta.get("provenance"), Path(policy).with_suffix(".json"), scenario=scenario,
-                            channels=channels)
+        io.check_provenance(
+            pol.meta.get("provenance"), Path(policy).with_suffix(".json"), scenario=scenario, channels=channels
+        )
         train_s = float(pol.meta.get("train_s", float("nan")))
         k = int(cfg.evaluation.timing_samples)
         rows = []
@@ -267,6 +339,7 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, last=Non
             decide = lambda g, r=repair: pol.decide(g, repair=r)  # noqa: E731
             extra = {"decide_eval_ms": decide_eval_ms(decide, gains, sc.params, k)}
             rows.append(measure(label, decide, gains, sc.params, opt, timing_samples=k, train_s=train_s, extra=extra))
+
         def weights(path) -> tuple[Policy, dict]:
             state = _load_state(Path(path))
             net = StackedAgents(pol.num_iotds, pol.num_servers, pol.net.sizes[1:-1])
@@ -278,21 +351,37 @@ def evaluate_policy(cfg, *, scenario, channels, optimum, policy, table, last=Non
             rows.append(measure(f"{name}-last", fin.decide, gains, sc.params, opt, timing_samples=k, train_s=train_s))
         if pretrained is not None:
             pre, pre_meta = weights(pretrained)
-            rows.append(measure(f"{name}-imitation-only", pre.decide, gains, sc.params, opt, timing_samples=k,
-                                train_s=float(pre_meta.get("pretrain_s", float("nan")))))
+            rows.append(
+                measure(
+                    f"{name}-imitation-only",
+                    pre.decide,
+                    gains,
+                    sc.params,
+                    opt,
+                    timing_samples=k,
+                    train_s=float(pre_meta.get("pretrain_s", float("nan"))),
+                )
+            )
         frame = pd.DataFrame(rows, columns=COLUMNS + ["decide_eval_ms"])
         write_csv_atomic(table, frame)
         for row in rows:  # "dirs+repair.nrr_opt" is logged as "dirs_repair.nrr_opt" (dirs.tracking.metric_name)
-            run.log_metrics({f"{row['method']}.nrr_opt": row["nrr_opt"], f"{row['method']}.decision_ms": row["decision_ms"]})
+            run.log_metrics(
+                {f"{row['method']}.nrr_opt": row["nrr_opt"], f"{row['method']}.decision_ms": row["decision_ms"]}
+            )
         run.log_artifact(table)
-        log.info("\n%s", frame[["method", "objective", "nrr_opt", "decision_ms", "decide_eval_ms", "train_s"]].to_string(index=False))
+        log.info(
+            "\n%s",
+            frame[["method", "objective", "nrr_opt", "decision_ms", "decide_eval_ms", "train_s"]].to_string(
+                index=False
+            ),
+        )
 
 
 def decide_eval_ms(decide, gains: np.ndarray, params, timing_samples: int) -> float:
     """Median ms of ``decide`` + :func:`dirs.system.evaluate` on single samples (batch 1)."""
     times = []
     for t in range(min(int(timing_samples), len(gains))):
-        g = gains[t:t + 1]
+        g = gains[t : t + 1]
         t0 = time.perf_counter()
         evaluate(decide(g), g, params)
         times.append((time.perf_counter() - t0) * 1e3)
@@ -314,9 +403,11 @@ def imitation_table(cfg, *, scenario, channels, demos, table, params=None) -> No
         g, a = io.load_demos(demos, sc.num_iotds, sc.num_servers)
         counts = [int(c) for c in cfg.dirs.table2_demo_counts]
         if max(counts) > len(g):
-            raise ParameterError(f"dirs.table2_demo_counts: {max(counts)} exceeds the {len(g)} demonstrations of {demos}")
+            raise ParameterError(
+                f"dirs.table2_demo_counts: {max(counts)} exceeds the {len(g)} demonstrations of {demos}"
+            )
         lo = len(g)
-        hold_g = split_train(cfg, train)[0][lo:lo + int(cfg.dirs.table2_holdout)]
+        hold_g = split_train(cfg, train)[0][lo : lo + int(cfg.dirs.table2_holdout)]
         if len(hold_g) == 0:
             raise ParameterError(f"dirs.table2_holdout: no training samples left after the {lo} demonstrations")
         hold_a, _ = demonstrate(cfg, hold_g, sc.params)
@@ -326,15 +417,30 @@ def imitation_table(cfg, *, scenario, channels, demos, table, params=None) -> No
                 trainer = make_trainer(cfg, name, variant, sc, train)
                 t0 = time.perf_counter()
                 hist = trainer.pretrain(g[:count], a[:count], loss=loss)
-                row = {"demos": count, "loss": loss, "steps": len(hist),
-                       "train_accuracy": accuracy(trainer.net, trainer.scaler, g[:count], a[:count]),
-                       "test_accuracy": accuracy(trainer.net, trainer.scaler, hold_g, hold_a),
-                       "final_loss": float(hist[-1].mean()) if len(hist) else float("nan"),
-                       "seconds": time.perf_counter() - t0, "seed": int(cfg.seed)}
+                row = {
+                    "demos": count,
+                    "loss": loss,
+                    "steps": len(hist),
+                    "train_accuracy": accuracy(trainer.net, trainer.scaler, g[:count], a[:count]),
+                    "test_accuracy": accuracy(trainer.net, trainer.scaler, hold_g, hold_a),
+                    "final_loss": float(hist[-1].mean()) if len(hist) else float("nan"),
+                    "seconds": time.perf_counter() - t0,
+                    "seed": int(cfg.seed),
+                }
                 rows.append(row)
-                run.log_metrics({f"{loss}.{count}.train_accuracy": row["train_accuracy"],
-                                 f"{loss}.{count}.test_accuracy": row["test_accuracy"]})
-                log.info("Table II %s demos=%d: train %.4f test %.4f", loss, count, row["train_accuracy"], row["test_accuracy"])
+                run.log_metrics(
+                    {
+                        f"{loss}.{count}.train_accuracy": row["train_accuracy"],
+                        f"{loss}.{count}.test_accuracy": row["test_accuracy"],
+                    }
+                )
+                log.info(
+                    "Table II %s demos=%d: train %.4f test %.4f",
+                    loss,
+                    count,
+                    row["train_accuracy"],
+                    row["test_accuracy"],
+                )
         write_csv_atomic(table, pd.DataFrame(rows))
         run.log_artifact(table)
 
@@ -346,36 +452,64 @@ def _model(cfg) -> Path:
 
 def _pretrain_paths(cfg):
     d = _model(cfg)
-    return {**scenario_files(cfg), "demos": instance_path(cfg, "demos"), "pretrained": d / "pretrained.pt",
-            "losses": d / "pretrain_loss.csv"}
+    return {
+        **scenario_files(cfg),
+        "demos": instance_path(cfg, "demos"),
+        "pretrained": d / "pretrained.pt",
+        "losses": d / "pretrain_loss.csv",
+    }
 
 
 def _train_paths(cfg):
     d = _model(cfg)
     v = cfg.dirs.variants[cfg.dirs.variant]
-    return {**scenario_files(cfg), "pretrained": d / "pretrained.pt" if v.imitation else None,
-            "policy": d / "policy.pt", "curve": d / "training.csv", "last": d / "last.pt"}
+    return {
+        **scenario_files(cfg),
+        "pretrained": d / "pretrained.pt" if v.imitation else None,
+        "policy": d / "policy.pt",
+        "curve": d / "training.csv",
+        "last": d / "last.pt",
+    }
 
 
 def _eval_paths(cfg):
     d = _model(cfg)
     v = cfg.dirs.variants[cfg.dirs.variant]
-    return {**scenario_files(cfg), "optimum": optimum_file(cfg), "policy": d / "policy.pt", "last": d / "last.pt",
-            "pretrained": d / "pretrained.pt" if v.imitation else None,
-            "table": evaluation_file(cfg, f"policy_{cfg.dirs.variant}.csv")}
+    return {
+        **scenario_files(cfg),
+        "optimum": optimum_file(cfg),
+        "policy": d / "policy.pt",
+        "last": d / "last.pt",
+        "pretrained": d / "pretrained.pt" if v.imitation else None,
+        "table": evaluation_file(cfg, f"policy_{cfg.dirs.variant}.csv"),
+    }
 
 
 #: What training reads: the DIRS settings of its own variant (not the other variants' definitions,
 #: nor Table II's settings) and the online Lévy refinement.
-_TRAIN_READS = ("dirs", "!dirs.variants", "!dirs.variant", "!dirs.table2_demo_counts", "!dirs.table2_holdout",
-                "dirs.variants.{variant}", "search.online")
+_TRAIN_READS = (
+    "dirs",
+    "!dirs.variants",
+    "!dirs.variant",
+    "!dirs.table2_demo_counts",
+    "!dirs.table2_holdout",
+    "dirs.variants.{variant}",
+    "search.online",
+)
 
 STAGES = {
     "pretrain_agents": Stage(pretrain_agents, _pretrain_paths, reads=_TRAIN_READS),
     "train_agents": Stage(train_agents, _train_paths, reads=_TRAIN_READS),
-    "evaluate_policy": Stage(evaluate_policy, _eval_paths,
-                             reads=("dirs.variants.{variant}", "evaluation.timing_samples")),
-    "imitation_table": Stage(imitation_table, lambda cfg: {**scenario_files(cfg), "demos": instance_path(cfg, "demos"),
-                                                           "table": evaluation_file(cfg, "imitation.csv")},
-                             reads=("dirs", "!dirs.variants", "!dirs.variant", "dirs.variants.{variant}", "search")),
+    "evaluate_policy": Stage(
+        evaluate_policy, _eval_paths, reads=("dirs.variants.{variant}", "evaluation.timing_samples")
+    ),
+    "imitation_table": Stage(
+        imitation_table,
+        lambda cfg: {
+            **scenario_files(cfg),
+            "demos": instance_path(cfg, "demos"),
+            "table": evaluation_file(cfg, "imitation.csv"),
+        },
+        reads=("dirs", "!dirs.variants", "!dirs.variant", "dirs.variants.{variant}", "search"),
+    ),
 }

@@ -60,19 +60,23 @@ def _workflow_only(name: str):
     def paths(cfg):
         from dirs.system.params import ParameterError
 
-        raise ParameterError(f"{name} aggregates every seed of an experiment; build it with "
-                             f"`snakemake --cores 8 {cfg.experiment.id}`")
+        raise ParameterError(
+            f"{name} aggregates every seed of an experiment; build it with `snakemake --cores 8 {cfg.experiment.id}`"
+        )
 
     return paths
 
 
 STAGES = {
-    "make_imitation_table": Stage(make_imitation_table, _workflow_only("make_imitation_table"),
-                                  reads=("experiment",), per_instance=False),
-    "plot_pretrain_loss": Stage(plot_pretrain_loss, _workflow_only("plot_pretrain_loss"),
-                                reads=("experiment",), per_instance=False),
-    "plot_training_reward": Stage(plot_training_reward, _workflow_only("plot_training_reward"),
-                                  reads=("experiment",), per_instance=False),
+    "make_imitation_table": Stage(
+        make_imitation_table, _workflow_only("make_imitation_table"), reads=("experiment",), per_instance=False
+    ),
+    "plot_pretrain_loss": Stage(
+        plot_pretrain_loss, _workflow_only("plot_pretrain_loss"), reads=("experiment",), per_instance=False
+    ),
+    "plot_training_reward": Stage(
+        plot_training_reward, _workflow_only("plot_training_reward"), reads=("experiment",), per_instance=False
+    ),
 }
 
 #: Output names of each report kind (the rule's named outputs; paths from dirs.paths).

@@ -27,10 +27,17 @@ def generate_scenario(cfg, *, scenario: str | Path, channels: str | Path) -> Non
         sc, arrays = generate(cfg, rng)
         io.write_together({scenario: sc.save, channels: lambda tmp: save_npz_atomic(tmp, **arrays)})
         train, test = arrays["train"], arrays["test"]
-        log.info("scenario %s seed %d (%s): N=%d M=%d, %d train / %d test samples", sc.name, cfg.seed,
-                 cfg.scenario.family, sc.num_iotds, sc.num_servers, len(train), len(test))
-        run.log_metrics({"num_iotds": sc.num_iotds, "num_servers": sc.num_servers,
-                         "mean_gain": float(train.mean())})
+        log.info(
+            "scenario %s seed %d (%s): N=%d M=%d, %d train / %d test samples",
+            sc.name,
+            cfg.seed,
+            cfg.scenario.family,
+            sc.num_iotds,
+            sc.num_servers,
+            len(train),
+            len(test),
+        )
+        run.log_metrics({"num_iotds": sc.num_iotds, "num_servers": sc.num_servers, "mean_gain": float(train.mean())})
         run.log_artifact(scenario)
 
 

@@ -33,8 +33,9 @@ CHUNK = 64
 
 
 def _slice(tables: CostTables, lo: int, hi: int) -> CostTables:
-    return CostTables(tx=tables.tx[lo:hi], local=tables.local, sqrt_f=tables.sqrt_f,
-                      mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t)
+    return CostTables(
+        tx=tables.tx[lo:hi], local=tables.local, sqrt_f=tables.sqrt_f, mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t
+    )
 
 
 def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, np.ndarray]:
@@ -51,8 +52,7 @@ def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, n
     decisions = np.empty(gains.shape[:2], dtype=np.int64)
     for step, lo in enumerate(range(0, len(gains), CHUNK)):
         hi = min(lo + CHUNK, len(gains))
-        res = levy_flight(gains[lo:hi], params, start[lo:hi], rng=rng, tables=_slice(tables, lo, hi),
-                          **levy_kwargs(d))
+        res = levy_flight(gains[lo:hi], params, start[lo:hi], rng=rng, tables=_slice(tables, lo, hi), **levy_kwargs(d))
         decisions[lo:hi] = res.decisions
         if run is not None:
             run.log_metrics({"levy_objective_mean": float(res.objective.mean()), "samples_done": hi}, step=step)
@@ -79,18 +79,42 @@ def generate_demos(cfg, *, scenario: str | Path, channels: str | Path, demos: st
         optimum = reference_decisions(tables)
         opt_obj = tables.objective(optimum)
         nrr = opt_obj / objective
-        io.write_npz_with_provenance(demos, io.provenance(scenario=scenario, channels=channels), gains=gains,
-                                     decisions=decisions, nrr=nrr, objective=objective, optimum_objective=opt_obj)
+        io.write_npz_with_provenance(
+            demos,
+            io.provenance(scenario=scenario, channels=channels),
+            gains=gains,
+            decisions=decisions,
+            nrr=nrr,
+            objective=objective,
+            optimum_objective=opt_obj,
+        )
         agree = float((decisions == optimum).mean())
-        run.log_metrics({"nrr_mean": float(nrr.mean()), "nrr_min": float(nrr.min()),
-                         "label_agreement_with_optimum": agree, "seconds": elapsed,
-                         "ms_per_demo": 1e3 * elapsed / max(len(gains), 1)})
-        log.info("%s seed %d: %d demonstrations by %s, NRR vs optimum mean %.5f min %.5f, "
-                 "%.1f%% labels equal the optimum's, %.2f ms/demo", sc.name, cfg.seed, len(gains),
-                 getattr(cfg.search.demonstrator, "value", cfg.search.demonstrator), nrr.mean(), nrr.min(), 100 * agree, 1e3 * elapsed / max(len(gains), 1))
+        run.log_metrics(
+            {
+                "nrr_mean": float(nrr.mean()),
+                "nrr_min": float(nrr.min()),
+                "label_agreement_with_optimum": agree,
+                "seconds": elapsed,
+                "ms_per_demo": 1e3 * elapsed / max(len(gains), 1),
+            }
+        )
+        log.info(
+            "%s seed %d: %d demonstrations by %s, NRR vs optimum mean %.5f min %.5f, "
+            "%.1f%% labels equal the optimum's, %.2f ms/demo",
+            sc.name,
+            cfg.seed,
+            len(gains),
+            getattr(cfg.search.demonstrator, "value", cfg.search.demonstrator),
+            nrr.mean(),
+            nrr.min(),
+            100 * agree,
+            1e3 * elapsed / max(len(gains), 1),
+        )
 
 
-def fig4_histories(cfg, gains: np.ndarray, params, variants=("classic", "proposed")) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def fig4_histories(
+    cfg, gains: np.ndarray, params, variants=("classic", "proposed")
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-iteration best objective ``(G_max + 1, T)`` of the classic and the proposed Lévy flight
     from the same initial population, and the exact optimum ``(T,)``."""
     se = cfg.search
@@ -137,8 +161,12 @@ def plot_fig4(cfg, *, scenario, channels, figure: str | Path, data: str | Path, 
         draw(frame, png, Path(pdf) if pdf else png.with_suffix(".pdf"))
         last = frame[frame.iteration == frame.iteration.max()].set_index("variant")
         for variant, row in last.iterrows():
-            run.log_metrics({f"{variant}.final_ratio_to_optimum": float(row.ratio_to_optimum),
-                             f"{variant}.final_objective": float(row.objective)})
+            run.log_metrics(
+                {
+                    f"{variant}.final_ratio_to_optimum": float(row.ratio_to_optimum),
+                    f"{variant}.final_objective": float(row.objective),
+                }
+            )
         for path in (png, png.with_suffix(".pdf"), data):
             run.log_artifact(path)
         log.info("fig4: final objective/optimum %s", last.ratio_to_optimum.to_dict())
@@ -150,13 +178,22 @@ def _demo_paths(cfg):
 
 def _fig4_paths(cfg):
     exp = str(cfg.experiment.id) if cfg.experiment.id != "none" else "fig4"
-    return {**scenario_files(cfg), "figure": experiment_path(cfg, "figure", exp),
-            "pdf": experiment_path(cfg, "figure_pdf", exp), "data": experiment_path(cfg, "figure_data", exp)}
+    return {
+        **scenario_files(cfg),
+        "figure": experiment_path(cfg, "figure", exp),
+        "pdf": experiment_path(cfg, "figure_pdf", exp),
+        "data": experiment_path(cfg, "figure_data", exp),
+    }
 
 
 STAGES = {
-    "generate_demos": Stage(generate_demos, _demo_paths,
-                            reads=("search.num_demos", "search.demo", "search.start", "search.demonstrator")),
-    "plot_levy_fitness": Stage(plot_fig4, _fig4_paths, per_instance=False,
-                       reads=("seed", "experiment", "search.fig4", "search.fig4_samples", "search.fig4_start")),
+    "generate_demos": Stage(
+        generate_demos, _demo_paths, reads=("search.num_demos", "search.demo", "search.start", "search.demonstrator")
+    ),
+    "plot_levy_fitness": Stage(
+        plot_fig4,
+        _fig4_paths,
+        per_instance=False,
+        reads=("seed", "experiment", "search.fig4", "search.fig4_samples", "search.fig4_start"),
+    ),
 }

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -63,9 +64,16 @@ def paper_scenario(cfg, params=None) -> Scenario:
     sc = cfg.scenario
     positions = None if sc.server_positions is None else [list(p) for p in sc.server_positions]
     return Scenario.generate(
-        sc.num_iotds, sc.num_servers, placement=_plain(sc.placement),
-        server_placement=_plain(sc.server_placement), server_positions=positions, area_m=sc.area_m,
-        params=params if params is not None else system_params(cfg), seed=int(cfg.seed), name=sc.name)
+        sc.num_iotds,
+        sc.num_servers,
+        placement=_plain(sc.placement),
+        server_placement=_plain(sc.server_placement),
+        server_positions=positions,
+        area_m=sc.area_m,
+        params=params if params is not None else system_params(cfg),
+        seed=int(cfg.seed),
+        name=sc.name,
+    )
 
 
 @register_family("paper")

@@ -71,8 +71,7 @@ def place_servers(
         if positions is None or len(positions) != num_servers:
             got = 0 if positions is None else len(positions)
             raise ParameterError(
-                f"server_positions: server_placement=fixed needs exactly num_servers={num_servers} "
-                f"positions, got {got}"
+                f"server_positions: server_placement=fixed needs exactly num_servers={num_servers} positions, got {got}"
             )
         pos = np.asarray(positions, dtype=np.float64)
         if pos.shape != (num_servers, 2):
@@ -189,8 +188,9 @@ class Scenario:
         """A scenario from its :meth:`to_dict` form; every missing key, wrong shape, non-finite
         position or invalid parameter raises :class:`ParameterError` naming ``source`` and the key."""
         if not isinstance(data, dict):
-            raise ParameterError(f"{source}: expected a JSON object with keys {list(cls.REQUIRED_KEYS)}, "
-                                 f"got {type(data).__name__}")
+            raise ParameterError(
+                f"{source}: expected a JSON object with keys {list(cls.REQUIRED_KEYS)}, got {type(data).__name__}"
+            )
         version = data.get("format_version")
         if version != FORMAT_VERSION:
             raise ParameterError(
@@ -199,25 +199,29 @@ class Scenario:
             )
         missing = [k for k in cls.REQUIRED_KEYS if k not in data]
         if missing:
-            raise ParameterError(f"{source}: missing required key(s) {missing}; a scenario file needs "
-                                 f"{list(cls.REQUIRED_KEYS)}")
+            raise ParameterError(
+                f"{source}: missing required key(s) {missing}; a scenario file needs {list(cls.REQUIRED_KEYS)}"
+            )
         arrays = {}
         for key in ("users", "servers"):
             try:
                 arr = np.asarray(data[key], dtype=np.float64)
             except (TypeError, ValueError):
-                raise ParameterError(f"{source}: {key}: expected a list of (x, y) pairs in metres, "
-                                     f"got {str(data[key])[:80]}") from None
+                raise ParameterError(
+                    f"{source}: {key}: expected a list of (x, y) pairs in metres, got {str(data[key])[:80]}"
+                ) from None
             if arr.ndim != 2 or arr.shape[1:] != (2,) or len(arr) < 1:
-                raise ParameterError(f"{source}: {key}: expected shape ({'N' if key == 'users' else 'M'} >= 1, 2), "
-                                     f"got {arr.shape}")
+                raise ParameterError(
+                    f"{source}: {key}: expected shape ({'N' if key == 'users' else 'M'} >= 1, 2), got {arr.shape}"
+                )
             if not np.all(np.isfinite(arr)):
                 k = int(np.argwhere(~np.isfinite(arr))[0][0])
                 raise ParameterError(f"{source}: {key}[{k}]: positions must be finite, got {arr[k].tolist()}")
             arrays[key] = arr
         if not isinstance(data["params"], dict):
-            raise ParameterError(f"{source}: params: expected an object of system parameters, "
-                                 f"got {type(data['params']).__name__}")
+            raise ParameterError(
+                f"{source}: params: expected an object of system parameters, got {type(data['params']).__name__}"
+            )
         try:
             params = SystemParams.from_dict(data["params"])
         except (ParameterError, TypeError) as exc:
@@ -226,16 +230,24 @@ class Scenario:
             area = float(data["area_m"])
             seed = int(data["seed"])
         except (TypeError, ValueError):
-            raise ParameterError(f"{source}: area_m, seed: expected numbers, got area_m={data['area_m']!r}, "
-                                 f"seed={data['seed']!r}") from None
+            raise ParameterError(
+                f"{source}: area_m, seed: expected numbers, got area_m={data['area_m']!r}, seed={data['seed']!r}"
+            ) from None
         if not (np.isfinite(area) and area > 0):
             raise ParameterError(f"{source}: area_m: must be finite and > 0, got {area}")
         if not isinstance(data.get("meta", {}), dict):
             raise ParameterError(f"{source}: meta: expected an object, got {type(data['meta']).__name__}")
         try:
-            return cls(users=arrays["users"], servers=arrays["servers"], params=params, area_m=area,
-                       name=str(data["name"]), seed=seed, placement=str(data["placement"]),
-                       meta=dict(data.get("meta", {})))
+            return cls(
+                users=arrays["users"],
+                servers=arrays["servers"],
+                params=params,
+                area_m=area,
+                name=str(data["name"]),
+                seed=seed,
+                placement=str(data["placement"]),
+                meta=dict(data.get("meta", {})),
+            )
         except ParameterError as exc:
             raise ParameterError(f"{source}: params.{exc}") from None
 
@@ -251,7 +263,7 @@ class Scenario:
             return cls.from_dict(data, source=str(path))
         except ParameterError as exc:
             msg = str(exc)
-            raise InputFileError(path, msg[len(str(path)) + 2:] if msg.startswith(f"{path}: ") else msg) from None
+            raise InputFileError(path, msg[len(str(path)) + 2 :] if msg.startswith(f"{path}: ") else msg) from None
 
     def load_channels(self, path: str | Path, split: str = "test") -> np.ndarray:
         """Channel samples ``split`` (``train`` | ``test``) of ``channels.npz``, validated against

@@ -31,8 +31,10 @@ from test_workflow import copy_workflow  # tests/ is on sys.path (its conftest.p
 
 pytestmark = [
     pytest.mark.cluster,
-    pytest.mark.skipif(os.environ.get("DIRS_TEST_CLUSTER") != "1",
-                       reason="needs a SLURM cluster: run `make test-cluster` (DIRS_TEST_CLUSTER=1)"),
+    pytest.mark.skipif(
+        os.environ.get("DIRS_TEST_CLUSTER") != "1",
+        reason="needs a SLURM cluster: run `make test-cluster` (DIRS_TEST_CLUSTER=1)",
+    ),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +47,14 @@ TIMING = re.compile(r"(^|_)(ms|s|seconds)(_|$)")
 # squeue: no accounting database here, so `sacct` cannot report job states;
 # 5 s before the first status check instead of 40 s: jobs here take seconds;
 # no account (none is configured); keep the per-job SLURM logs, which test_jobs_ran_through_slurm reads.
-SLURM_TEST_ARGS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5",
-                   "--slurm-no-account", "--slurm-keep-successful-logs"]
+SLURM_TEST_ARGS = [
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "5",
+    "--slurm-no-account",
+    "--slurm-keep-successful-logs",
+]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -68,10 +76,26 @@ def tracking_server(tmp_path_factory):
     port = free_port()
     log = open(d / "server.log", "w")
     proc = subprocess.Popen(
-        [MLFLOW, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--backend-store-uri", f"sqlite:///{d / 'mlflow.db'}",
-         "--artifacts-destination", str(d / "artifacts")],
-        cwd=d, env=clean_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            MLFLOW,
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{d / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(d / "artifacts"),
+        ],
+        cwd=d,
+        env=clean_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     uri = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
@@ -106,8 +130,11 @@ def runs(tmp_path_factory, tracking_server):
     logs = {"local": local / "snakemake.out", "slurm": slurm / "snakemake.out"}
     commands = {
         "local": ([SNAKEMAKE, "--cores", "1", "--config", "profile=smoke"], local, clean_env()),
-        "slurm": ([SNAKEMAKE, "--profile", "workflow/profiles/slurm", "--config", "profile=smoke", *SLURM_TEST_ARGS],
-                  slurm, clean_env(MLFLOW_TRACKING_URI=tracking_server)),
+        "slurm": (
+            [SNAKEMAKE, "--profile", "workflow/profiles/slurm", "--config", "profile=smoke", *SLURM_TEST_ARGS],
+            slurm,
+            clean_env(MLFLOW_TRACKING_URI=tracking_server),
+        ),
     }
     procs = {}
     for name, (cmd, cwd, env) in commands.items():
@@ -118,8 +145,13 @@ def runs(tmp_path_factory, tracking_server):
     outputs = {name: logs[name].read_text() for name in procs}
     for name, p in procs.items():
         assert p.returncode == 0, f"{name} run failed:\n{outputs[name][-6000:]}"
-    return {"local": local, "slurm": slurm, "slurm_log": outputs["slurm"],
-            "local_uri": f"sqlite:///{local / 'results/mlflow/mlflow.db'}", "slurm_uri": tracking_server}
+    return {
+        "local": local,
+        "slurm": slurm,
+        "slurm_log": outputs["slurm"],
+        "local_uri": f"sqlite:///{local / 'results/mlflow/mlflow.db'}",
+        "slurm_uri": tracking_server,
+    }
 
 
 def smoke_instances(wd: Path) -> list[str]:
@@ -150,8 +182,9 @@ def test_evaluations_equal_local(runs):
 
 
 def test_data_and_optimum_equal_local(runs):
-    arrays = sorted(str(p.relative_to(runs["local"])) for p in runs["local"].rglob("*.npz")
-                    if ".snakemake" not in p.parts)
+    arrays = sorted(
+        str(p.relative_to(runs["local"])) for p in runs["local"].rglob("*.npz") if ".snakemake" not in p.parts
+    )
     assert any("optimum" in a for a in arrays) and any("channels" in a for a in arrays)
     for rel in arrays:
         with np.load(runs["local"] / rel) as a, np.load(runs["slurm"] / rel) as b:

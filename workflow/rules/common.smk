@@ -42,7 +42,6 @@ for _exp in BASE.profile.experiments:
 # Methods registered in the user's own modules (`plugins:` of the config or of an experiment) are
 # imported from the working directory or the installed environment, here and in every job.
 sys.path.insert(0, os.getcwd())
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))
 PLUGINS = list(dict.fromkeys([*BASE.plugins, *(p for c in EXPERIMENTS.values() for p in c.plugins),
                               *(p for c in EXPERIMENTS.values() for p in c.experiment.plugins)]))
 import_plugins(PLUGINS)
@@ -200,3 +199,84 @@ def sizes_of(exp):
 
 def experiments_of(*reports):
     return [e for e, c in EXPERIMENTS.items() if c.experiment.report in reports]
+
+
+# --------------------------------------------------------------------------- learner.smk
+VARIANT_JOB = f"{INST}/{{variant}}"
+
+
+def demos_input(wildcards):
+    v = METHODS[wildcards.variant].options
+    if v["imitation"] and str(v["demonstrator"]) == "levy":
+        return p("demos").format(scenario=wildcards.scenario, seed=wildcards.seed)
+    return []
+
+
+def pretrained_input(wildcards):
+    if METHODS[wildcards.variant].options["imitation"]:
+        return p("model_file", name="{variant}", file="pretrained.pt").format(**wildcards)
+    return []
+
+
+# --------------------------------------------------------------------------- experiments.smk
+OUTPUTS = {
+    "table": path("table", results=RESULTS, experiment="{experiment}"),
+    "table_md": path("table_md", results=RESULTS, experiment="{experiment}"),
+    "figure": path("figure", results=RESULTS, experiment="{experiment}"),
+    "figure_pdf": path("figure_pdf", results=RESULTS, experiment="{experiment}"),
+    "figure_data": path("figure_data", results=RESULTS, experiment="{experiment}"),
+}
+CAPTION = "../report/experiment.rst"
+
+
+def only(*reports):
+    return "|".join(re.escape(e) for e in experiments_of(*reports)) or "__none__"
+
+
+def exp_params(stage):
+    """params of an experiment job: its config slice (rerun key), stage module, caption, labels, variants."""
+    return dict(
+        config=lambda wildcards: experiment_key(stage, wildcards.experiment),
+        stage_module=stage_module(stage),
+        caption=lambda wildcards: EXPERIMENTS[wildcards.experiment].experiment.caption,
+        labels=lambda wildcards: labels(EXPERIMENTS[wildcards.experiment].experiment.methods),
+        variants=lambda wildcards: variants_of(wildcards.experiment),
+        sizes=lambda wildcards: sizes_of(wildcards.experiment),
+    )
+
+
+def base_files(kind, exp, **fields):
+    """``kind`` of the experiment's base instance for every seed."""
+    inst = experiment_instances_of(exp)[0]
+    return [path(kind, **ROOTS, instance=inst, seed=s, **fields) for s in SEEDS]
+
+
+def exp_variants(exp):
+    return [str(m) for m in EXPERIMENTS[exp].experiment.methods]
+
+
+def allocation_methods(wildcards):
+    rows = []
+    for exp in experiments_of("allocation"):
+        if wildcards.scenario in experiment_instances_of(exp):
+            rows += [m for m in exp_variants(exp) if m not in rows]
+    return rows
+
+
+REPORT_OUTPUTS = {
+    "quality": ("table", "table_md"),
+    "cost": ("table", "table_md"),
+    "allocation": ("table", "table_md"),
+    "imitation": ("table", "table_md"),
+    "time_energy": ("figure", "figure_pdf", "figure_data"),
+    "objective_vs_n": ("figure", "figure_pdf", "figure_data"),
+    "pretrain_loss": ("figure", "figure_pdf", "figure_data"),
+    "training_reward": ("figure", "figure_pdf", "figure_data"),
+    "levy_fitness": ("figure", "figure_pdf", "figure_data"),
+    "scale": ("figure", "figure_pdf", "figure_data", "table", "table_md"),
+}
+
+
+def experiment_outputs(exp):
+    kinds = REPORT_OUTPUTS[EXPERIMENTS[exp].experiment.report]
+    return [OUTPUTS[k].format(experiment=exp) for k in kinds]

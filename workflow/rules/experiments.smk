@@ -2,57 +2,12 @@
 # (conf/experiment/<id>.yaml: report, base, variants, methods, caption) is one job of the rule of its
 # kind, and its id is also a target (`snakemake --cores 8 table3`). Inputs come from its `methods:`.
 
-OUTPUTS = {
-    "table": path("table", results=RESULTS, experiment="{experiment}"),
-    "table_md": path("table_md", results=RESULTS, experiment="{experiment}"),
-    "figure": path("figure", results=RESULTS, experiment="{experiment}"),
-    "figure_pdf": path("figure_pdf", results=RESULTS, experiment="{experiment}"),
-    "figure_data": path("figure_data", results=RESULTS, experiment="{experiment}"),
-}
-CAPTION = "../report/experiment.rst"
-
-
-def only(*reports):
-    return "|".join(re.escape(e) for e in experiments_of(*reports)) or "__none__"
-
-
-def exp_params(stage):
-    """params of an experiment job: its config slice (rerun key), stage module, caption, labels, variants."""
-    return dict(
-        config=lambda wildcards: experiment_key(stage, wildcards.experiment),
-        stage_module=stage_module(stage),
-        caption=lambda wildcards: EXPERIMENTS[wildcards.experiment].experiment.caption,
-        labels=lambda wildcards: labels(EXPERIMENTS[wildcards.experiment].experiment.methods),
-        variants=lambda wildcards: variants_of(wildcards.experiment),
-        sizes=lambda wildcards: sizes_of(wildcards.experiment),
-    )
-
-
-def base_files(kind, exp, **fields):
-    """``kind`` of the experiment's base instance for every seed."""
-    inst = experiment_instances_of(exp)[0]
-    return [path(kind, **ROOTS, instance=inst, seed=s, **fields) for s in SEEDS]
-
-
-def exp_variants(exp):
-    return [str(m) for m in EXPERIMENTS[exp].experiment.methods]
-
-
-# --------------------------------------------------------------------------- allocation ablation
-def allocation_methods(wildcards):
-    rows = []
-    for exp in experiments_of("allocation"):
-        if wildcards.scenario in experiment_instances_of(exp):
-            rows += [m for m in exp_variants(exp) if m not in rows]
-    return rows
-
-
 rule evaluate_allocation:
     input:
         scenario=rules.generate_scenario.output.scenario,
         channels=rules.generate_scenario.output.channels,
         optimum=rules.solve_optimum.output.optimum,
-        policy=p("model", name="dirs") + "/policy.pt",
+        policy=p("model_file", name="dirs", file="policy.pt"),
         code=code("evaluate_allocation"),
     output:
         table=p("evaluation", file="allocation.csv"),
@@ -301,25 +256,6 @@ rule plot_levy_fitness:
 
 
 # --------------------------------------------------------------------------- targets
-REPORT_OUTPUTS = {
-    "quality": ("table", "table_md"),
-    "cost": ("table", "table_md"),
-    "allocation": ("table", "table_md"),
-    "imitation": ("table", "table_md"),
-    "time_energy": ("figure", "figure_pdf", "figure_data"),
-    "objective_vs_n": ("figure", "figure_pdf", "figure_data"),
-    "pretrain_loss": ("figure", "figure_pdf", "figure_data"),
-    "training_reward": ("figure", "figure_pdf", "figure_data"),
-    "levy_fitness": ("figure", "figure_pdf", "figure_data"),
-    "scale": ("figure", "figure_pdf", "figure_data", "table", "table_md"),
-}
-
-
-def experiment_outputs(exp):
-    kinds = REPORT_OUTPUTS[EXPERIMENTS[exp].experiment.report]
-    return [OUTPUTS[k].format(experiment=exp) for k in kinds]
-
-
 for _exp in EXPERIMENTS:
 
     rule:

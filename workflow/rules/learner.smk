@@ -1,23 +1,6 @@
 # DIRS (paper §IV): imitation pre-training, online ensemble training, evaluation on the test samples,
 # Table II's imitation accuracy. Variants (conf/dirs/*.yaml, `variants:`) are registered methods.
 
-MODEL = p("model", name="{variant}")
-VARIANT_JOB = f"{INST}/{{variant}}"
-
-
-def demos_input(wildcards):
-    v = METHODS[wildcards.variant].options
-    if v["imitation"] and str(v["demonstrator"]) == "levy":
-        return rules.generate_demos.output.demos.format(scenario=wildcards.scenario, seed=wildcards.seed)
-    return []
-
-
-def pretrained_input(wildcards):
-    if METHODS[wildcards.variant].options["imitation"]:
-        return f"{MODEL}/pretrained.pt".format(**wildcards)
-    return []
-
-
 rule pretrain_agents:
     input:
         scenario=rules.generate_scenario.output.scenario,
@@ -25,8 +8,8 @@ rule pretrain_agents:
         demos=demos_input,
         code=code("pretrain_agents"),
     output:
-        pretrained=f"{MODEL}/pretrained.pt",
-        losses=f"{MODEL}/pretrain_loss.csv",
+        pretrained=p("model_file", name="{variant}", file="pretrained.pt"),
+        losses=p("model_file", name="{variant}", file="pretrain_loss.csv"),
     params:
         config=key("pretrain_agents", "variant"),
         stage_module=stage_module("pretrain_agents"),
@@ -48,10 +31,10 @@ rule train_agents:
         pretrained=pretrained_input,
         code=code("train_agents"),
     output:
-        policy=f"{MODEL}/policy.pt",
-        meta=f"{MODEL}/policy.json",
-        curve=f"{MODEL}/training.csv",
-        last=f"{MODEL}/last.pt",
+        policy=p("model_file", name="{variant}", file="policy.pt"),
+        meta=p("model_file", name="{variant}", file="policy.json"),
+        curve=p("model_file", name="{variant}", file="training.csv"),
+        last=p("model_file", name="{variant}", file="last.pt"),
     params:
         config=key("train_agents", "variant"),
         stage_module=stage_module("train_agents"),

@@ -1,0 +1,175 @@
+"""Certified optimum for heterogeneous tasks (DESIGN §9): brute force, HiGHS, identical tasks,
+per-sample (T, N) task fields, and the task sampler."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from dirs.solvers.certified import solve_certified, solve_certified_tables, solve_tangent_milp
+from dirs.solvers.costs import cost_tables
+from dirs.solvers.heuristics import greedy, remote
+from dirs.solvers.local_search import improve
+from dirs.solvers.oracle import solve_bounded, solve_exact
+from dirs.system import ParameterError, Scenario, SystemParams, evaluate
+from dirs.system.tasks import sample_servers, sample_tasks
+
+from conftest import random_instance
+
+
+def hetero_instance(rng, n_max=7, m_max=3, samples=1):
+    """A random heterogeneous instance: per-IoTD cycles, data and local CPU, per-server capacity."""
+    sc, gains = random_instance(rng, n_max=n_max, m_max=m_max, samples=samples, identical=False)
+    n = sc.num_iotds
+    params = sc.params.replace(data_bits=rng.uniform(4e5, 8e6, size=n), local_cpu_hz=rng.uniform(0.5e9, 2e9, size=n))
+    return sc, gains, params
+
+
+def brute_force(gains, params):
+    n, m = gains.shape
+    every = np.array(list(itertools.product(range(m + 1), repeat=n)))
+    obj = evaluate(every, np.broadcast_to(gains, (len(every), n, m)), params).objective
+    return obj.min()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_certified_equals_brute_force(seed):
+    rng = np.random.default_rng(7000 + seed)
+    sc, gains, params = hetero_instance(rng)
+    best = brute_force(gains[0], params)
+    # seeds alternate between the own branch and bound and the HiGHS core (every core sent there)
+    sol = solve_certified(gains, params, rel_gap=0.0, core_milp_above=1 << 30 if seed % 2 else 0)
+    assert sol.objective[0] == pytest.approx(best, rel=1e-9)
+    assert sol.objective[0] == pytest.approx(evaluate(sol.decisions, gains, params).objective[0], rel=1e-12)
+    assert sol.lower_bound[0] <= best * (1 + 1e-12)
+    assert sol.root_bound[0] <= best * (1 + 1e-12)
+    assert sol.proven[0] and sol.gap[0] <= 1e-9
+
+
+@pytest.mark.parametrize("n,m,seed", [(20, 4, 0), (30, 3, 1), (25, 2, 2)])
+def test_certified_agrees_with_highs_tangent_milp(n, m, seed):
+    rng = np.random.default_rng(seed)
+    params = SystemParams(mec_cpu_hz=rng.uniform(5e9, 15e9, size=m),
+                          cpu_cycles=rng.uniform(0.2e9, 2e9, size=n), data_bits=rng.uniform(4e5, 8e6, size=n))
+    sc = Scenario.generate(n, m, params=params, seed=seed)
+    gains = sc.sample_channels(2, rng)
+    tables = cost_tables(gains, params)
+    sol = solve_certified_tables(tables, rel_gap=1e-9)
+    for t in range(2):
+        ref = solve_tangent_milp(tables, t, time_limit_s=60)
+        assert ref.converged
+        assert sol.objective[t] == pytest.approx(ref.objective, rel=1e-6)
+        assert sol.lower_bound[t] <= ref.objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_identical_tasks_reproduce_the_exact_oracle(seed):
+    rng = np.random.default_rng(300 + seed)
+    sc, gains = random_instance(rng, n_max=14, m_max=4, samples=3)
+    opt = evaluate(solve_exact(gains, sc.params), gains, sc.params).objective
+    for mode in ("assignment", "bb"):
+        sol = solve_certified(gains, sc.params, rel_gap=0.0, identical=mode)
+        np.testing.assert_allclose(sol.objective, opt, rtol=1e-9)
+        assert np.all(sol.lower_bound <= opt * (1 + 1e-12))
+    assert np.all(sol.proven)
+
+
+def test_paper_scale_identical_tasks_branch_and_bound_matches_assignment():
+    sc = Scenario.generate(60, 3, params=SystemParams(mec_cpu_hz=10e9), seed=5)
+    gains = sc.sample_channels(3, 1)
+    opt = evaluate(solve_exact(gains, sc.params), gains, sc.params).objective
+    sol = solve_certified(gains, sc.params, rel_gap=1e-12, identical="bb")
+    np.testing.assert_allclose(sol.objective, opt, rtol=1e-9)
+
+
+def test_per_sample_task_arrays_equal_per_sample_solves():
+    rng = np.random.default_rng(11)
+    n, m, t_ = 12, 3, 4
+    sc = Scenario.generate(n, m, params=SystemParams(mec_cpu_hz=[6e9, 9e9, 12e9]), seed=2)
+    gains = sc.sample_channels(t_, rng)
+    tasks = sample_tasks({"cpu_cycles": {"dist": "uniform", "low": 0.2e9, "high": 2e9},
+                          "data_bits": {"dist": "loguniform", "low": 4e5, "high": 8e6},
+                          "local_cpu_hz": {"dist": "fixed", "value": 1e9}}, n, rng, size=t_)
+    params = sc.params.replace(**tasks)
+    assert params.num_samples == t_ and params.per_iotd("cpu_cycles", n).shape == (t_, n)
+    tables = cost_tables(gains, params)
+    assert tables.local.shape == (t_, n) and tables.sqrt_f.shape == (t_, n)
+    sol = solve_certified(gains, params, rel_gap=1e-9)
+    a_rand = rng.integers(0, m + 1, size=(t_, n))
+    batch_eval = evaluate(a_rand, gains, params).objective
+    np.testing.assert_allclose(tables.objective(a_rand), batch_eval, rtol=1e-12)
+    for t in range(t_):
+        one = params.sample(t)
+        assert one.num_samples is None
+        ref = solve_certified(gains[t : t + 1], one, rel_gap=1e-9)
+        assert sol.objective[t] == pytest.approx(ref.objective[0], rel=1e-9)
+        assert batch_eval[t] == pytest.approx(evaluate(a_rand[t], gains[t], one).objective, rel=1e-12)
+        # heuristics see the same per-sample tasks
+        np.testing.assert_array_equal(greedy(gains, params)[t], greedy(gains[t : t + 1], one)[0])
+        np.testing.assert_array_equal(remote(gains, params)[t], remote(gains[t : t + 1], one)[0])
+    start = greedy(gains, params)
+    assert np.all(evaluate(improve(start, gains, params), gains, params).objective
+                  <= evaluate(start, gains, params).objective * (1 + 1e-12))
+
+
+def test_per_sample_fields_must_match_the_samples():
+    sc = Scenario.generate(5, 2, seed=0)
+    gains = sc.sample_channels(3, 0)
+    params = sc.params.replace(cpu_cycles=np.full((4, 5), 1e9))
+    with pytest.raises(ParameterError, match="cpu_cycles"):
+        evaluate(np.zeros((3, 5), dtype=int), gains, params)
+    with pytest.raises(ParameterError, match="cpu_cycles"):
+        cost_tables(gains, params)
+    with pytest.raises(ParameterError, match="data_bits"):
+        SystemParams(data_bits=np.ones((2, 3, 4)))
+    with pytest.raises(ParameterError, match="data_bits"):
+        SystemParams(cpu_cycles=np.ones((3, 5)), data_bits=np.ones((4, 5))).check_sizes(5, 2)
+
+
+def test_solve_bounded_is_the_certified_root():
+    rng = np.random.default_rng(5)
+    sc, gains, params = hetero_instance(rng, n_max=9, m_max=3, samples=3)
+    b = solve_bounded(gains, params)
+    c = solve_certified(gains, params, rel_gap=0.0)
+    assert np.all(b.lower_bound <= c.objective * (1 + 1e-12))
+    assert np.all(c.objective <= b.objective * (1 + 1e-12))
+    np.testing.assert_allclose(b.objective, evaluate(b.decisions, gains, params).objective, rtol=1e-12)
+
+
+def test_task_sampler_shapes_ranges_and_errors():
+    rng = np.random.default_rng(0)
+    spec = {"cpu_cycles": {"dist": "uniform", "low": 0.2e9, "high": 2e9},
+            "data_bits": {"dist": "loguniform", "low": 4e5, "high": 8e6},
+            "local_cpu_hz": {"dist": "fixed", "value": 1.5e9}}
+    one = sample_tasks(spec, 50, rng)
+    assert one["cpu_cycles"].shape == (50,) and np.all((one["cpu_cycles"] >= 0.2e9) & (one["cpu_cycles"] <= 2e9))
+    assert np.all((one["data_bits"] >= 4e5) & (one["data_bits"] <= 8e6))
+    assert np.all(one["local_cpu_hz"] == 1.5e9)
+    per_slot = sample_tasks(spec, 50, rng, size=7)
+    assert per_slot["data_bits"].shape == (7, 50)
+    SystemParams(**per_slot).check_sizes(50, 1, 7)
+    srv = sample_servers({"mec_cpu_hz": {"dist": "uniform", "low": 5e9, "high": 15e9}}, 4, rng)
+    assert srv["mec_cpu_hz"].shape == (4,)
+    with pytest.raises(ParameterError, match="cpu_cycles.dist"):
+        sample_tasks({"cpu_cycles": {"dist": "normal", "low": 1, "high": 2}}, 3, rng)
+    with pytest.raises(ParameterError, match="data_bits: low must be <= high"):
+        sample_tasks({"data_bits": {"dist": "uniform", "low": 5, "high": 2}}, 3, rng)
+    with pytest.raises(ParameterError, match="local_cpu_hz.value"):
+        sample_tasks({"local_cpu_hz": {"dist": "fixed", "value": -1}}, 3, rng)
+    with pytest.raises(ParameterError, match="cpu_cycles"):
+        sample_tasks({"cpu_cycles": {"dist": "uniform", "low": 1}}, 3, rng)
+    with pytest.raises(ParameterError, match="unknown field"):
+        sample_tasks({"mec_cpu_hz": {"dist": "fixed", "value": 1e9}}, 3, rng)
+    with pytest.raises(ParameterError, match="unknown field"):
+        sample_servers({"cpu_cycles": {"dist": "fixed", "value": 1e9}}, 3, rng)
+
+
+def test_certified_option_errors_name_the_setting():
+    sc = Scenario.generate(4, 2, seed=0)
+    gains = sc.sample_channels(1, 0)
+    with pytest.raises(ParameterError, match="rel_gap"):
+        solve_certified(gains, sc.params, rel_gap=-1)
+    with pytest.raises(ParameterError, match="identical"):
+        solve_certified(gains, sc.params, identical="simplex")
+    with pytest.raises(ParameterError, match="start"):
+        solve_certified(gains, sc.params, start=np.zeros((2, 4), dtype=int))
