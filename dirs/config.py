@@ -961,6 +961,7 @@ REPORTS = (
     "pretrain_loss",
     "training_reward",
     "levy_fitness",
+    "hetero",
 )
 
 

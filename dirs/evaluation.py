@@ -33,8 +33,13 @@ COLUMNS = [
 ]
 
 
-def time_decide(decide: Decide, gains: np.ndarray, timing_samples: int) -> tuple[float, float, np.ndarray]:
-    """Decisions on all of ``gains`` and (batch-1 median ms, batched ms per sample)."""
+def time_decide(
+    decide: Decide, gains: np.ndarray, timing_samples: int, single: Callable[[int], Decide] | None = None
+) -> tuple[float, float, np.ndarray]:
+    """Decisions on all of ``gains`` and (batch-1 median ms, batched ms per sample).
+
+    ``single(t)``, if given, is the decide function of sample ``t`` alone (methods whose params hold
+    per-sample task arrays, docs/design.md §9); its construction is not timed."""
     t0 = time.perf_counter()
     decisions = np.asarray(decide(gains))
     batched = (time.perf_counter() - t0) * 1e3 / len(gains)
@@ -42,8 +47,9 @@ def time_decide(decide: Decide, gains: np.ndarray, timing_samples: int) -> tuple
     singles = []
     for t in range(k):
         g = gains[t : t + 1]
+        one = decide if single is None else single(t)
         t0 = time.perf_counter()
-        decide(g)
+        one(g)
         singles.append((time.perf_counter() - t0) * 1e3)
     return (float(np.median(singles)) if singles else float("nan")), batched, decisions
 
@@ -58,9 +64,10 @@ def measure(
     timing_samples: int = 50,
     train_s: float = float("nan"),
     extra: Mapping[str, float] | None = None,
+    single: Callable[[int], Decide] | None = None,
 ) -> dict:
-    """One result row (see :data:`COLUMNS`) for method ``name``."""
-    b1, batched, decisions = time_decide(decide, gains, timing_samples)
+    """One result row (see :data:`COLUMNS`) for method ``name`` (``single``: see :func:`time_decide`)."""
+    b1, batched, decisions = time_decide(decide, gains, timing_samples, single)
     return summarise(
         name,
         decisions,

@@ -170,6 +170,42 @@ def load_channels(path: str | os.PathLike, split: str, scenario) -> np.ndarray:
     return scenario.load_channels(path, split)
 
 
+def load_split(path: str | os.PathLike, split: str, scenario):
+    """``(scenario of the split, gains)``: the gains ``(T, N, M)`` of ``split`` and, where
+    ``channels.npz`` holds per-slot task arrays ``<split>_<field>`` (shape ``(T, N)``, docs/design.md
+    §9), the scenario with those fields applied to its params (``(T, N)`` arrays that broadcast like
+    ``(N,)`` ones).  Every task array is checked: shape, finite, > 0."""
+    import dataclasses
+
+    from dirs.system.params import PER_IOTD_FIELDS
+
+    gains = scenario.load_channels(path, split)
+    names = [f"{split}_{f}" for f in PER_IOTD_FIELDS]
+    data = read_npz(path, (), names, what="channels")
+    fields = {}
+    for field in PER_IOTD_FIELDS:
+        key = f"{split}_{field}"
+        if key not in data:
+            continue
+        arr = _numeric(Path(path), key, np.asarray(data[key]))
+        if arr.shape != gains.shape[:2]:
+            raise InputFileError(
+                path,
+                f"{key}: per-slot task array has shape {arr.shape}, expected "
+                f"(T, N) = {gains.shape[:2]} (one row per channel sample)",
+            )
+        if not np.all(np.isfinite(arr) & (arr > 0)):
+            raise InputFileError(path, f"{key}: per-slot task sizes must be finite and > 0")
+        fields[field] = arr
+    if not fields:
+        return scenario, gains
+    try:
+        params = scenario.params.replace(**fields)
+    except ParameterError as exc:
+        raise InputFileError(path, f"{split} task arrays: {exc}") from None
+    return dataclasses.replace(scenario, params=params), gains
+
+
 def load_optimum(path: str | os.PathLike, num_samples: int, num_iotds: int, num_servers: int) -> dict[str, np.ndarray]:
     """``optimum.npz``: ``decisions`` (T, N) in 0..M, ``objective`` (T,) finite > 0, ``lower_bound``
     (T,) finite and <= objective if present; other numeric (T,) arrays (``time``, ``energy``,

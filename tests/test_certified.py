@@ -173,3 +173,47 @@ def test_certified_option_errors_name_the_setting():
         solve_certified(gains, sc.params, identical="simplex")
     with pytest.raises(ParameterError, match="start"):
         solve_certified(gains, sc.params, start=np.zeros((2, 4), dtype=int))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_dual_and_granularity_bounds_are_valid(seed):
+    """q(λ) (any λ) and q(λ*) + Σ_j β_j (any charge split θ) never exceed the brute-force optimum."""
+    from dirs.solvers.certified import _TAU_START, _TAU_STOP, _dual, _server_bound
+
+    rng = np.random.default_rng(900 + seed)
+    sc, gains, params = hetero_instance(rng, n_max=8, m_max=3)
+    best = brute_force(gains[0], params)
+    tables = cost_tables(gains, params)
+    c, sf = tables.options()[0], tables.sqrt_f_tn[0]
+    s = sf / sf.mean()
+    w = tables.phi_t / tables.mec_cpu_hz * sf.mean() ** 2
+    gam = c / s[:, None]
+    spread = float(np.median(np.abs(gam)))
+    m = w.size
+    d = _dual(gam, s, 0.0, np.zeros(m), w, rng.uniform(0, 5, m), _TAU_START * spread, _TAU_STOP * spread)
+    assert d.bound <= best * (1 + 1e-12)
+    red = (d.x - d.x.min(1, keepdims=True)) * s[:, None]
+    for theta in (0.0, 0.3, 0.5, 0.75, 0.99):
+        assert d.bound + _server_bound(red, d.x, s, w, d.lam, theta) <= best * (1 + 1e-12)
+    # any other multipliers give a smaller q
+    for lam in rng.uniform(0, 5, size=(5, m)):
+        x = gam.copy()
+        x[:, 1:] += lam
+        q = float(s @ x.min(1) - lam @ (lam / (4 * w)))
+        assert q <= d.bound + 1e-9 * abs(d.bound)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_subset_min_equals_enumeration(seed):
+    from dirs.solvers.certified import _subset_min
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 11))
+    kap = rng.uniform(0, 0.3, n) * (rng.random(n) < 0.8)
+    sig = rng.uniform(0.4, 1.4, n) * rng.choice([-1, 1], n)
+    delta, w = float(rng.normal(0, 1.5)), float(rng.uniform(0.05, 0.5))
+    every = np.array(list(itertools.product([0, 1], repeat=n)), dtype=float)
+    ref = (every @ kap + w * (delta + every @ sig) ** 2).min()
+    val, chosen = _subset_min(delta, kap, sig, w)
+    assert val == pytest.approx(ref, rel=1e-12, abs=1e-15)
+    assert kap[chosen].sum() + w * (delta + sig[chosen].sum()) ** 2 == pytest.approx(val, rel=1e-12, abs=1e-15)

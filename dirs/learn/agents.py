@@ -162,9 +162,11 @@ class Policy:
         with torch.inference_mode():
             return torch.sigmoid(self.logits(self.scaler(gains)))
 
-    def decide(self, gains: np.ndarray, repair: bool = False) -> np.ndarray:
+    def decide(self, gains: np.ndarray, repair: bool = False, params: SystemParams | None = None) -> np.ndarray:
         """Voted decisions ``(T, N)`` (or ``(N,)`` for one ``(N, M)`` sample); optionally repaired by
-        single-IoTD improving moves (:func:`dirs.solvers.local_search.improve_tables`)."""
+        single-IoTD improving moves (:func:`dirs.solvers.local_search.improve_tables`) priced with
+        ``params`` (the samples' system params, e.g. per-slot task sizes; default: the params the
+        agents were trained with).  The agents themselves see only the gains (paper §IV)."""
         g, single = check_policy_gains(gains, self.num_iotds, self.num_servers)
         with torch.inference_mode():
             logits = self.logits(self.scaler(g))  # (M, T, N)
@@ -175,7 +177,7 @@ class Policy:
             from dirs.solvers.costs import cost_tables
             from dirs.solvers.local_search import improve_tables
 
-            a = improve_tables(a, cost_tables(g, self.params))
+            a = improve_tables(a, cost_tables(g, self.params if params is None else params))
         return a[0] if single else a
 
     # -------------------------------------------------------------- persistence

@@ -34,6 +34,10 @@ that computes those prices in R rounds of iterative refinement:
 * **Output**: logits over {local, 1..M} per IoTD, −(ĉ_ij + π_j ŝ_i) / τ and −l̂_i / τ; the decision
   is their argmax (the cheapest option at the final prices) — congestion is respected through the
   prices, which the rounds set from the loads.
+* **Rounds**: training unrolls ``rounds`` (R) rounds; decisions run at least R and then keep going,
+  up to ``max_rounds``, until no decision has changed for ``patience`` consecutive rounds (per
+  sample: a batch decides exactly like its samples one by one).  With many IoTDs per server the
+  prices settle in ~R + patience rounds; with few (N/M ≤ 10, every IoTD offloads) they need more.
 
 Decoding alternatives measured (NRR vs the exact optimum, 100 samples, 12 rounds unless said):
 
@@ -240,10 +244,19 @@ class AnySizeNet(torch.nn.Module):
     ``init_step`` the step fraction the untrained network takes toward the best response.
     """
 
-    def __init__(self, hidden: int = 32, rounds: int = 6, tau: float = 0.1, init_step: float = 0.7,
-                 generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        hidden: int = 32,
+        rounds: int = 6,
+        tau: float = 0.1,
+        init_step: float = 0.7,
+        max_rounds: int = 0,
+        patience: int = 2,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         self.hidden, self.rounds, self.tau, self.init_step = int(hidden), int(rounds), float(tau), float(init_step)
+        self.max_rounds, self.patience = int(max_rounds), int(patience)
         d_in = 2 * NUM_FEATURES
         self.l1 = torch.nn.Linear(d_in, self.hidden, dtype=_DTYPE)
         self.l2 = torch.nn.Linear(self.hidden, self.hidden, dtype=_DTYPE)
@@ -259,7 +272,14 @@ class AnySizeNet(torch.nn.Module):
             self.out.bias.copy_(torch.tensor([math.log(half / (1 - half)), 0.0, 6.0], dtype=_DTYPE))
 
     def hparams(self) -> dict[str, Any]:
-        return {"hidden": self.hidden, "rounds": self.rounds, "tau": self.tau, "init_step": self.init_step}
+        return {
+            "hidden": self.hidden,
+            "rounds": self.rounds,
+            "tau": self.tau,
+            "init_step": self.init_step,
+            "max_rounds": self.max_rounds,
+            "patience": self.patience,
+        }
 
     def update(self, prob: Problem, prices: torch.Tensor, last_step: torch.Tensor, r: int, rounds: int):
         """One refinement round: best responses and loads → server MLP → new prices (T, M)."""
@@ -271,16 +291,19 @@ class AnySizeNet(torch.nn.Module):
             level = level_move(prob, prices, loads, best)
         else:
             loads, level = torch.zeros_like(prices), torch.zeros_like(prices[:, :1])
-        feats = torch.stack([
-            torch.asinh((mid - prices) / kap),
-            torch.asinh((hi - lo) / kap),
-            count * kap,
-            torch.asinh(loads - count),
-            torch.asinh(prices / kap - loads),
-            torch.log(kap),
-            torch.asinh(last_step / kap),
-            torch.asinh(level / kap),
-        ], -1)  # (T, M, F)
+        feats = torch.stack(
+            [
+                torch.asinh((mid - prices) / kap),
+                torch.asinh((hi - lo) / kap),
+                count * kap,
+                torch.asinh(loads - count),
+                torch.asinh(prices / kap - loads),
+                torch.log(kap),
+                torch.asinh(last_step / kap),
+                torch.asinh(level / kap),
+            ],
+            -1,
+        )  # (T, M, F)
         x = torch.cat([feats, feats.mean(1, keepdim=True).expand_as(feats)], -1)
         h = torch.relu(self.l1(x))
         h = torch.relu(self.l2(h))
@@ -289,18 +312,44 @@ class AnySizeNet(torch.nn.Module):
         step = frac * (mid - prices) + 0.5 * torch.tanh(o[..., 1]) * (hi - lo) + torch.sigmoid(o[..., 2]) * level
         return torch.clamp(prices + step, min=0.0), step
 
-    def forward(self, prob: Problem, rounds: int | None = None, detach: bool = False) -> list[torch.Tensor]:
-        """Prices (T, M) after every round (the last one decides); ``detach`` cuts the gradient between
-        rounds (truncated back-propagation: every round learns to improve on the state it is given)."""
+    def forward(
+        self, prob: Problem, rounds: int | None = None, detach: bool = False, adaptive: bool = False
+    ) -> list[torch.Tensor]:
+        """Prices (T, M) after every round (the last one decides).
+
+        ``detach`` cuts the gradient between rounds (truncated back-propagation: every round learns
+        to improve on the state it is given).  ``adaptive`` (decisions): after ``rounds`` rounds keep
+        refining, up to ``max_rounds``, until the decisions have not changed for ``patience``
+        consecutive rounds; a sample that has settled keeps its prices while the others go on, so a
+        batch decides exactly like its samples one by one.  The weights are shared by all rounds, so
+        any number of rounds runs.
+        """
         rounds = self.rounds if rounds is None else int(rounds)
+        limit = max(rounds, self.max_rounds) if adaptive else rounds
         prices = torch.zeros_like(prob.kappa)
         last = torch.zeros_like(prices)
         out = []
-        for r in range(rounds):
+        previous = done = still = None
+        for r in range(limit):
             if detach:
                 prices, last = prices.detach(), last.detach()
-            prices, last = self.update(prob, prices, last, r, rounds)
+            new, step = self.update(prob, prices, last, r, rounds)
+            if done is not None:  # settled samples keep their prices: batch = one sample at a time
+                new = torch.where(done[:, None], prices, new)
+                step = torch.where(done[:, None], last, step)
+            prices, last = new, step
             out.append(prices)
+            if limit > rounds and r + 2 >= rounds:
+                current = decide_prices(prob, prices)
+                if previous is None:
+                    still = torch.zeros(current.shape[0], dtype=torch.int64)
+                else:
+                    still = torch.where((current == previous).all(1), still + 1, torch.zeros_like(still))
+                previous = current
+                if r + 1 >= rounds:
+                    done = still >= self.patience
+                    if bool(done.all()):
+                        break
         return out
 
     def logits(self, prob: Problem, prices: torch.Tensor) -> torch.Tensor:
@@ -326,7 +375,7 @@ class AnySizePolicy:
         self.meta = dict(meta or {})
         self.params = params
 
-    def with_params(self, params: SystemParams) -> "AnySizePolicy":
+    def with_params(self, params: SystemParams) -> AnySizePolicy:
         """A copy bound to ``params`` (shares the weights), so that ``decide(gains)`` needs no params."""
         if not isinstance(params, SystemParams):
             raise ParameterError(f"params: expected a SystemParams, got {type(params).__name__}")
@@ -345,7 +394,7 @@ class AnySizePolicy:
         """The normalised problem and the final prices (T, M) for precomputed cost tables."""
         prob = problem_from_tables(tables)
         with torch.inference_mode():
-            return prob, self.net(prob, rounds)[-1]
+            return prob, self.net(prob, rounds, adaptive=True)[-1]
 
     def decide_tables(self, tables: CostTables, rounds: int | None = None) -> np.ndarray:
         """Decisions (T, N) from precomputed :class:`CostTables`."""
@@ -384,12 +433,15 @@ def save_anysize(net: AnySizeNet, directory: str | Path, meta: dict[str, Any] | 
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     with atomic_path(directory / "policy.pt") as tmp:
         torch.save(state, tmp)
-    write_json_atomic(directory / "policy.json", {
-        "kind": KIND,
-        "format_version": FORMAT_VERSION,
-        "hparams": net.hparams(),
-        "meta": dict(meta or {}),
-    })
+    write_json_atomic(
+        directory / "policy.json",
+        {
+            "kind": KIND,
+            "format_version": FORMAT_VERSION,
+            "hparams": net.hparams(),
+            "meta": dict(meta or {}),
+        },
+    )
 
 
 def build_net(hparams: dict[str, Any], seed: int = 0) -> AnySizeNet:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,9 +44,14 @@ class Case:
 
     def scenario(self) -> Scenario:
         return Scenario.generate(
-            self.num_iotds, self.num_servers, placement=self.placement,
-            server_placement=self.server_placement, server_positions=self.server_positions,
-            params=SystemParams(**self.params), seed=self.seed, name=self.name,
+            self.num_iotds,
+            self.num_servers,
+            placement=self.placement,
+            server_placement=self.server_placement,
+            server_positions=self.server_positions,
+            params=SystemParams(**self.params),
+            seed=self.seed,
+            name=self.name,
         )
 
 
@@ -54,8 +60,16 @@ def cases(samples: int = 500, scale_samples: int = 50) -> list[Case]:
     scale study)."""
     large = {"mec_cpu_hz": 10e9}
     out = [
-        Case("medium", 30, 2, samples, server_placement="fixed", server_positions=((10, 10), (40, 40)),
-             params={"mec_cpu_hz": 15e9}, seed=101),
+        Case(
+            "medium",
+            30,
+            2,
+            samples,
+            server_placement="fixed",
+            server_positions=((10, 10), (40, 40)),
+            params={"mec_cpu_hz": 15e9},
+            seed=101,
+        ),
         Case("large", 180, 8, samples, params=large, seed=102),
         Case("xlarge", 200, 10, samples, params=large, seed=103),
         Case("large-gaussian", 180, 8, samples, placement="gaussian", params=large, seed=104),
@@ -76,8 +90,13 @@ def evaluate_case(case: Case, methods: dict[str, Callable], rng_seed: int = 7) -
     gains = sc.sample_channels(case.samples, np.random.default_rng([rng_seed, case.seed]))
     tables = cost_tables(gains, sc.params)
     opt = tables.objective(solve_exact_tables(tables))
-    row: dict[str, Any] = {"case": case.name, "N": case.num_iotds, "M": case.num_servers,
-                           "samples": case.samples, "note": case.note}
+    row: dict[str, Any] = {
+        "case": case.name,
+        "N": case.num_iotds,
+        "M": case.num_servers,
+        "samples": case.samples,
+        "note": case.note,
+    }
     for name, fn in methods.items():
         ratio = opt / tables.objective(fn(gains, sc.params, tables))
         row[name] = float(ratio.mean())
@@ -104,12 +123,14 @@ def timing_rows(policy, repeats: int = 30) -> list[dict[str, Any]]:
         sc = Scenario.generate(n, m, params=SystemParams(mec_cpu_hz=10e9), seed=seed)
         gains = sc.sample_channels(repeats, np.random.default_rng(seed))
         p = sc.params
-        rows.append({
-            "case": f"{n}x{m}",
-            "anysize_ms": batch1_time(lambda g: policy.decide(g, p), gains, repeats),
-            "exact_ms": batch1_time(lambda g: solve_exact(g, p), gains, repeats),
-            "greedy_ms": batch1_time(lambda g: greedy(g, p), gains, repeats),
-        })
+        rows.append(
+            {
+                "case": f"{n}x{m}",
+                "anysize_ms": batch1_time(lambda g, p=p: policy.decide(g, p), gains, repeats),
+                "exact_ms": batch1_time(lambda g, p=p: solve_exact(g, p), gains, repeats),
+                "greedy_ms": batch1_time(lambda g, p=p: greedy(g, p), gains, repeats),
+            }
+        )
     return rows
 
 
@@ -124,11 +145,15 @@ def methods_for(policy) -> dict[str, Callable]:
 
 
 def format_table(rows: list[dict[str, Any]], times: list[dict[str, Any]]) -> str:
-    lines = [f"{'case':<18} {'N':>5} {'M':>3} {'T':>4}  {'anysize':>8} {'(min)':>7} {'greedy':>8} "
-             f"{'remote':>7} {'local':>7}  note"]
+    lines = [
+        f"{'case':<18} {'N':>5} {'M':>3} {'T':>4}  {'anysize':>8} {'(min)':>7} {'greedy':>8} "
+        f"{'remote':>7} {'local':>7}  note"
+    ]
     for r in rows:
-        lines.append(f"{r['case']:<18} {r['N']:>5} {r['M']:>3} {r['samples']:>4}  {r['anysize']:>8.5f} "
-                     f"{r['anysize_min']:>7.4f} {r['greedy']:>8.5f} {r['remote']:>7.4f} {r['local']:>7.4f}  {r['note']}")
+        lines.append(
+            f"{r['case']:<18} {r['N']:>5} {r['M']:>3} {r['samples']:>4}  {r['anysize']:>8.5f} "
+            f"{r['anysize_min']:>7.4f} {r['greedy']:>8.5f} {r['remote']:>7.4f} {r['local']:>7.4f}  {r['note']}"
+        )
     lines.append("")
     lines.append(f"{'batch-1 time (ms)':<18} {'anysize':>9} {'exact':>9} {'greedy':>9}")
     for t in times:
@@ -142,6 +167,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--samples", type=int, default=500, help="test samples per scenario")
     ap.add_argument("--scale-samples", type=int, default=50, help="test samples per scale case")
     ap.add_argument("--rounds", type=int, default=None, help="override the model's refinement rounds")
+    ap.add_argument(
+        "--max-rounds",
+        type=int,
+        default=None,
+        help="override the adaptive limit of refinement rounds (0: exactly --rounds)",
+    )
+    ap.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="override the rounds without a change of decision that end the refinement",
+    )
     ap.add_argument("--only", nargs="*", default=None, help="case names to run (default: all)")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
@@ -152,6 +189,10 @@ def main(argv: list[str] | None = None) -> None:
     policy = load_policy(args.model)
     if args.rounds is not None:
         policy.net.rounds = int(args.rounds)
+    if args.max_rounds is not None:
+        policy.net.max_rounds = int(args.max_rounds)
+    if args.patience is not None:
+        policy.net.patience = int(args.patience)
     rows = []
     for case in cases(args.samples, args.scale_samples):
         if args.only and case.name not in args.only:

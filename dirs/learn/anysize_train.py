@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,23 +46,28 @@ class AnySizeSettings:
     """Seeds the data mixture, the initial weights and every step's minibatch choice."""
     hidden: int = 32
     """Width of the server-update MLP's two hidden layers."""
-    rounds: int = 6
+    rounds: int = 8
     """R: refinement rounds of the price network (training and, by default, decisions)."""
-    tau: float = 0.1
+    tau: float = 0.03
     """Logit temperature in units of the mean κ (the loss's sharpness)."""
     init_step: float = 0.7
     """Step fraction toward the best response of the untrained network (output bias)."""
+    max_rounds: int = 80
+    """Decisions: keep refining after ``rounds`` rounds, up to this many, until they settle (0: exactly
+    ``rounds``); stored with the model."""
+    patience: int = 4
+    """Decisions: stop once they have not changed for this many consecutive rounds."""
     detach_rounds: bool = True
     """Cut the gradient between rounds (each round learns to improve on the state it is given)."""
     steps: int = 1500
     """Optimiser steps (one scenario's minibatch each)."""
     batch: int = 16
     """Samples per step (all from one scenario); also the samples drawn per training scenario."""
-    lr: float = 3e-3
+    lr: float = 1e-3
     """Adam learning rate (cosine-decayed to lr/20 over ``steps``)."""
     grad_clip: float = 1.0
     """Global gradient-norm clip."""
-    scenarios: int = 240
+    scenarios: int = 400
     """Training scenarios in the mixture (each with ``batch`` labelled channel samples)."""
     val_scenarios: int = 24
     """Held-out scenarios (drawn from the same mixture with another seed) for the logged NRR."""
@@ -83,7 +89,7 @@ class AnySizeSettings:
     """F_j^max range (Hz), log-uniform per scenario."""
     hetero_capacity_prob: float = 0.25
     """Probability that a scenario's servers get individual capacities (each log-uniform in the range)."""
-    slot_weight: float = 1.0
+    slot_weight: float = 5.0
     """Weight of the slot loss: Huber distance, in slots, of π_j/κ_j outside [n*_j − ½, n*_j + ½]
     (n*_j = the optimum's load on server j; the optimal prices lie in that interval)."""
     round_weight_power: float = 1.0
@@ -100,7 +106,7 @@ class AnySizeSettings:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AnySizeSettings":
+    def from_dict(cls, data: dict[str, Any]) -> AnySizeSettings:
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
@@ -154,8 +160,13 @@ def random_scenario(rng: np.random.Generator, s: AnySizeSettings) -> Scenario:
     fixed = rng.random() < s.fixed_server_prob
     positions = rng.uniform(0.0, 50.0, size=(m, 2)).tolist() if fixed else None
     return Scenario.generate(
-        n, m, placement=placement, server_placement="fixed" if fixed else "kmeans",
-        server_positions=positions, params=params, seed=int(rng.integers(2**31 - 1)),
+        n,
+        m,
+        placement=placement,
+        server_placement="fixed" if fixed else "kmeans",
+        server_positions=positions,
+        params=params,
+        seed=int(rng.integers(2**31 - 1)),
     )
 
 
@@ -164,8 +175,14 @@ def make_batch(sc: Scenario, samples: int, rng: np.random.Generator | int) -> Ba
     gains = sc.sample_channels(samples, rng)
     tables = cost_tables(gains, sc.params)
     labels = solve_exact_tables(tables)
-    return Batch(problem_from_tables(tables), torch.from_numpy(labels), tables, gains, sc.params,
-                 {"N": sc.num_iotds, "M": sc.num_servers, "placement": sc.placement})
+    return Batch(
+        problem_from_tables(tables),
+        torch.from_numpy(labels),
+        tables,
+        gains,
+        sc.params,
+        {"N": sc.num_iotds, "M": sc.num_servers, "placement": sc.placement},
+    )
 
 
 def make_dataset(s: AnySizeSettings, count: int, stream: int) -> list[Batch]:
@@ -203,10 +220,18 @@ def nrr(net, batches: list[Batch]) -> float:
     return float(np.mean(np.concatenate(vals)))
 
 
-def _save_checkpoint(path: Path, net, opt, sched, step: int, settings: AnySizeSettings, elapsed: float,
-                     best: dict[str, Any]) -> None:
-    state = {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
-             "settings": settings.to_dict(), "elapsed": elapsed, "best": best}
+def _save_checkpoint(
+    path: Path, net, opt, sched, step: int, settings: AnySizeSettings, elapsed: float, best: dict[str, Any]
+) -> None:
+    state = {
+        "net": net.state_dict(),
+        "opt": opt.state_dict(),
+        "sched": sched.state_dict(),
+        "step": step,
+        "settings": settings.to_dict(),
+        "elapsed": elapsed,
+        "best": best,
+    }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -228,7 +253,14 @@ def train_anysize(
     torch.set_num_threads(1)
     t_start = time.perf_counter()
     torch.manual_seed(settings.seed)
-    hp = {"hidden": settings.hidden, "rounds": settings.rounds, "tau": settings.tau, "init_step": settings.init_step}
+    hp = {
+        "hidden": settings.hidden,
+        "rounds": settings.rounds,
+        "tau": settings.tau,
+        "init_step": settings.init_step,
+        "max_rounds": settings.max_rounds,
+        "patience": settings.patience,
+    }
     net = build_net(hp, settings.seed)
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(settings.steps, 1), eta_min=settings.lr / 20)
@@ -272,8 +304,11 @@ def train_anysize(
             net.eval()
             metrics["val_nrr"] = nrr(net, val)
             if metrics["val_nrr"] > best["val_nrr"]:
-                best = {"val_nrr": metrics["val_nrr"], "step": done,
-                        "state": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+                best = {
+                    "val_nrr": metrics["val_nrr"],
+                    "step": done,
+                    "state": {k: v.detach().clone() for k, v in net.state_dict().items()},
+                }
             net.train()
         if log_metrics is not None:
             log_metrics(done, metrics)
@@ -312,8 +347,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="results/models/anysize")
     ap.add_argument("--checkpoint", default=None)
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                    help="override settings fields, e.g. steps=2000 rounds=8")
+    ap.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings fields, e.g. steps=2000 rounds=8"
+    )
     args = ap.parse_args(argv)
     import json
 

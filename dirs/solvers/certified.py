@@ -1,4 +1,5 @@
-"""Certified optimum for heterogeneous tasks (DESIGN §9): Lagrangian dual bound + branch and bound.
+"""Certified optimum for heterogeneous tasks (DESIGN §9): Lagrangian dual bound, reduced-cost
+fixing, a granularity bound, and an exact search of the few IoTDs left free.
 
 With the closed-form CPU split (DESIGN §2) one channel sample's objective is
 
@@ -6,35 +7,46 @@ With the closed-form CPU split (DESIGN §2) one channel sample's objective is
 
 over a ∈ {0..M}^N (c_{i0} = local cost, c_{ij} = transmission cost; DESIGN §3, §9): a convex MIQP.
 
-**Bound.**  w L² = max_λ (λ L − λ²/(4w)), so for *any* multipliers λ ∈ R^M (λ_0 = 0 for local)
+**Dual bound.**  w L² = max_λ (λ L − λ²/(4w)), so for *any* multipliers λ ∈ R^M (λ_0 = 0, local)
 
     q(λ) = Σ_i min_j (c_ij + λ_j s_i) − Σ_j λ_j² / (4 w_j)  ≤  min_a f(a),
 
-and max_λ q(λ) is the continuous relaxation (items split over options; a convex-cost
-transportation problem).  q is strongly concave; it is maximised by Newton's method on the
-entropy-smoothed dual q_τ (softmin with temperature τ, q − τ Σ_i s_i ln(M+1) ≤ q_τ ≤ q) with τ
-decreasing geometrically; the bound reported is always the *exact* q at the multipliers reached, so
-it is valid whatever the accuracy of the maximisation.
+and max_λ q(λ) is the continuous relaxation (a convex-cost transportation problem).  q is strongly
+concave; :func:`_dual` maximises it by Newton's method on the entropy-smoothed dual (softmin with
+temperature τ, decreasing geometrically), and after each stage solves the KKT system of the tie
+structure read off the smoothed point exactly (:func:`_kkt`), which ends it once consistent.  The
+bound used is always the *exact* q at the multipliers reached, valid whatever the accuracy.
 
-**Fixing.**  With reduced costs r_ij = c_ij + λ_j s_i − min_k (c_ik + λ_k s_i) ≥ 0, every solution
-with a_i = j costs at least q(λ) + r_ij; options with q(λ) + r_ij ≥ UB − tol are discarded
-(UB = the incumbent's objective, tol = ``rel_gap``·UB).  On the paper's instances this leaves a few
-IoTDs with more than one option.
+**Identity.**  For every λ and every a, with reduced costs r_ij = c_ij + λ_j s_i − min_k (c_ik + λ_k s_i)
+≥ 0 and L̂ = λ/(2w):
 
-**Branch and bound.**  Depth-first over the free IoTDs: at each node the dual is re-maximised
-(warm-started from the parent's λ), the node is pruned when q ≥ UB − tol, options are fixed by
-reduced cost, the dual's rounding (each IoTD's cheapest option at λ) is priced and, when it beats
-the incumbent, polished by single-IoTD moves; otherwise the most tied IoTD (smallest second reduced
-cost) is branched on: "a_i = its cheapest option" first, then "a_i ≠ that option".
+    f(a) = q(λ) + Σ_i r_{i,a_i} + Σ_j w_j (L_j(a) − L̂_j)².
 
-Incumbents at the root: Greedy + single-IoTD moves (DESIGN §5) and the relaxation's rounding +
-single-IoTD moves.  The lower bound returned is the smallest bound of everything discarded (pruned
-nodes, fixed options, open nodes at a limit), capped by the objective: the proven relative gap
-(objective − lower_bound)/objective is at most ``rel_gap`` unless a limit stopped the search.
+Hence (a) *reduced-cost fixing*: every a with a_i = j costs ≥ q(λ) + r_ij, so options with
+q(λ) + r_ij ≥ UB − tol are discarded (UB = incumbent, tol = ``rel_gap``·UB); (b) the *granularity
+bound* q(λ) + Σ_j β_j (:func:`_server_bound`): the relaxation balances loads with fractions of
+IoTDs, integers cannot; per server a small subset problem prices that; (c) the IoTDs left with
+more than one option (the *core*, tens of the 180–200) carry the whole remaining problem
+min Σ_i r_{i,a_i} + Σ_j w_j (L_j − L̂_j)².
+
+**Core search.**  Small cores (≤ ``core_milp_above`` IoTDs): depth-first branch and bound with the
+dual re-maximised at every node (warm start), pruning, node-level fixing, the dual's rounding as an
+incumbent candidate, branching on the most tied IoTD.  Larger cores, or small ones not finished in
+400 nodes: HiGHS (:func:`scipy.optimize.milp`) on the core with y_j ≥ tangents of w_j (L_j − L̂_j)²,
+added lazily until tight (:func:`_core_milp`; scaled so HiGHS's absolute tolerances stay far
+below tol; its gap is asked for ≥ 1e-9 relative).
+
+Incumbents at the root: Greedy + single-IoTD moves (DESIGN §5) and the relaxation's rounding, each
+polished by single-IoTD moves and pair exchanges (:func:`_swap_search`).  The lower bound returned
+is the best valid one (granularity bound; pruned nodes, fixed options, open nodes; HiGHS's dual
+bound), capped by the objective; the proven relative gap (objective − lower_bound)/objective is
+≤ ``rel_gap`` unless the time limit stopped the search (``proven = False``).
 
 Identical tasks within a sample (DESIGN §3) take the exact slot assignment
-(:func:`dirs.solvers.oracle._assign_one`, a totally unimodular assignment problem: proven optimal),
-unless ``identical="bb"`` asks for the branch and bound there too.
+(:func:`dirs.solvers.oracle._assign_one`: a totally unimodular assignment, proven optimal) unless
+``identical="bb"`` asks for the same search as heterogeneous tasks.
+
+:func:`solve_tangent_milp` is the reference: HiGHS on the whole problem's tangent-cut MILP.
 """
 
 from __future__ import annotations
@@ -56,6 +68,8 @@ _TAU_FACTOR = 1e-1
 _TAU_WARM = 1e-6
 _NEWTON_MAX = 25
 _IDENTICAL = ("assignment", "bb")
+#: Smallest relative gap asked of the HiGHS core (its feasibility and gap tolerances are ~1e-9).
+_MILP_GAP_FLOOR = 1e-9
 #: Charge splits θ tried by the per-server granularity bound (:func:`_server_bound`).
 _THETAS = (0.5, 0.75)
 
@@ -109,9 +123,9 @@ def _kkt(gam: np.ndarray, s: np.ndarray, load0: np.ndarray, w: np.ndarray, x: np
     if ti.size == 0:
         lam = 2.0 * w * base
         return lam, _cheapest(gam, lam, tied)
-    pi, pj = np.nonzero(tied[ti])
+    pi, pj = np.nonzero(tied[ti])  # pairs (tie item index into ti, option)
     if pi.size > max_pairs:
-        return None  # pairs (tie item index into ti, option)
+        return None
     npair, nt = pi.size, ti.size
     nv = m + npair + nt  # unknowns: λ (M), z per pair, μ per tie item
     a = np.zeros((nv, nv))
@@ -151,7 +165,7 @@ def _cheapest(gam: np.ndarray, lam: np.ndarray, tied: np.ndarray) -> bool:
 
 
 def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np.ndarray, lam: np.ndarray,
-          tau_start: float, tau_stop: float, stop_at: float = np.inf, give_up_below: float = -np.inf) -> _Dual:
+          tau_start: float, tau_stop: float, stop_at: float = np.inf) -> _Dual:
     """Maximise q(λ) = cost0 + λ·load0 + Σ_i s_i min_j (γ_ij + λ_j) − Σ_j λ_j²/(4 w_j) (module doc).
 
     gam: ``(k, M+1)`` unit costs γ_ij = c_ij / s_i of the free items, ``inf`` for excluded options;
@@ -160,8 +174,7 @@ def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np
     in units of γ), Armijo backtracking; after each stage the tie structure read off the smoothed
     solution is solved exactly (:func:`_kkt`), which ends the search when it is consistent (the
     relaxation is then solved to machine precision).  Returns the multipliers with the best *exact*
-    q seen; stops early once q reaches ``stop_at`` (the node is pruned) or once a primal relaxed
-    point (the softmin weights) costs less than ``give_up_below`` (no bound can reach it).
+    q seen; stops early once q reaches ``stop_at`` (the node is pruned).
     """
     m = w.shape[0]
     inv2w = 0.5 / w
@@ -230,10 +243,6 @@ def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np
                 break
         if best_q >= stop_at or tau <= tau_stop:
             break
-        primal = cost0 + (p * (gam * s[:, None])).sum() + w @ (load0 + ps.sum(0)) ** 2 if np.isfinite(
-            give_up_below) else np.inf
-        if primal < give_up_below:
-            break
         tau *= _TAU_FACTOR
     return _finish_dual(gam, best_lam, best_q, iters)
 
@@ -250,20 +259,21 @@ def _objective(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray) -> fl
     return float(c[np.arange(a.shape[0]), a].sum() + w @ (loads * loads))
 
 
-def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_nodes: int = 20_000) -> float:
-    """A lower bound on min_S Σ_{m∈S} κ_m + w (δ + Σ_{m∈S} σ_m)² over subsets S (κ ≥ 0).
+def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_nodes: int = 20_000):
+    """A lower bound on min_S Σ_{m∈S} κ_m + w (δ + Σ_{m∈S} σ_m)² over subsets S (κ ≥ 0), and S.
 
     Depth-first search over the candidates in order of κ/|σ|, pruned by the continuous relaxation
     of the rest (move the deviation toward 0 with the cheapest κ per unit |σ| first, while that
     price is below the square's slope 2 w |D|).  Exact unless ``max_nodes`` is reached; then the
-    continuous relaxation at the root (still a valid lower bound) is returned.
+    continuous relaxation at the root (still a valid lower bound) and S = None are returned.
+    Returns ``(value, S as an index array into the candidates, or None)``.
     """
     if kap.size == 0:
-        return w * delta * delta
+        return w * delta * delta, np.empty(0, dtype=np.int64)
     order = np.argsort(kap / np.abs(sig), kind="stable")
-    kap = kap[order].tolist()
-    sig = sig[order].tolist()
-    n = len(kap)
+    kap_l = kap[order].tolist()
+    sig_l = sig[order].tolist()
+    n = len(kap_l)
 
     def relax(d: float, k: float, start: int) -> float:
         x = abs(d)
@@ -271,10 +281,10 @@ def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_no
             return k
         want_pos = d < 0
         for m in range(start, n):
-            if (sig[m] > 0) != want_pos:
+            if (sig_l[m] > 0) != want_pos:
                 continue
-            size = abs(sig[m])
-            rho = kap[m] / size
+            size = abs(sig_l[m])
+            rho = kap_l[m] / size
             if rho >= 2.0 * w * x:
                 break
             y = min(size, x - rho / (2.0 * w))
@@ -284,23 +294,23 @@ def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_no
                 break
         return k + w * x * x
 
-    best = w * delta * delta
+    best, best_set = w * delta * delta, ()
     nodes = 0
-    stack = [(0, delta, 0.0)]
+    stack = [(0, delta, 0.0, ())]
     while stack:
-        i, d, k = stack.pop()
+        i, d, k, chosen = stack.pop()
         nodes += 1
         if nodes > max_nodes:
-            return min(relax(delta, 0.0, 0), best)
+            return min(relax(delta, 0.0, 0), best), None
         v = k + w * d * d
         if v < best:
-            best = v
+            best, best_set = v, chosen
         if i >= n or relax(d, k, i) >= best:
             continue
-        stack.append((i + 1, d, k))
-        if k + kap[i] < best:
-            stack.append((i + 1, d + sig[i], k + kap[i]))
-    return best
+        stack.append((i + 1, d, k, chosen))
+        if k + kap_l[i] < best:
+            stack.append((i + 1, d + sig_l[i], k + kap_l[i], chosen + (i,)))
+    return best, order[list(best_set)]
 
 
 def _server_bound(red: np.ndarray, x: np.ndarray, s: np.ndarray, w: np.ndarray, lam: np.ndarray,
@@ -308,28 +318,31 @@ def _server_bound(red: np.ndarray, x: np.ndarray, s: np.ndarray, w: np.ndarray, 
     """Σ_j β_j ≥ 0 with min_a f(a) ≥ q(λ) + Σ_j β_j: the granularity the relaxation ignores.
 
     By the identity f(a) = q(λ) + Σ_i r_i(a_i) + Σ_j w_j (L_j(a) − L̂_j)² (L̂ = λ/(2w), module doc),
-    with o_i the cheapest option at λ: an IoTD moving o_i → k pays r_ik; charge θ·min_{k'≥1} r_ik'
+    with o_i the cheapest option at λ: an IoTD moving o_i → k pays r_ik; charge θ_i·min_{k'≥1} r_ik'
     (or r_i0 if smaller: a move to local is charged there alone) to server o_i ("leave") and
-    (1 − θ) r_ik to server k ("join"; all of r_ik when o_i is local).  The charges never exceed the
-    moves' costs, so f(a) − q(λ) ≥ Σ_j [charges_j + w_j (L_j(a) − L̂_j)²] ≥ Σ_j β_j, where β_j is a
-    one-server subset problem (:func:`_subset_min`) over the moves whose charge is below w_j δ_j²
-    (δ_j = L_j(o) − L̂_j; a dearer move can never beat moving nothing).
+    (1 − θ_i) r_ik to server k ("join"; all of r_ik when o_i is local).  The charges never exceed
+    the moves' costs, so f(a) − q(λ) ≥ Σ_j [charges_j + w_j (L_j(a) − L̂_j)²] ≥ Σ_j β_j, where β_j is
+    a one-server subset problem (:func:`_subset_min`) over the moves whose charge is below w_j δ_j²
+    (δ_j = L_j(o) − L̂_j; a dearer move can never beat moving nothing).  Valid for every θ ∈ [0, 1).
     """
     n, m1 = red.shape
     o = x.argmin(1)
     r = red.copy()
     r[np.arange(n), o] = np.inf
-    leave = np.minimum(theta * r[:, 1:].min(1), r[:, 0])
+    r_srv = r[:, 1:].min(1)
+    fin = np.isfinite(r_srv)
+    leave = np.minimum(np.where(fin, theta * np.where(fin, r_srv, 0.0), np.inf), r[:, 0])  # no 0·inf
     loads = np.bincount(o, weights=s, minlength=m1)[1:]
     delta = loads - lam / (2.0 * w)
     total = 0.0
     for j in range(m1 - 1):
         lim = w[j] * delta[j] ** 2
         lv = np.flatnonzero((o == j + 1) & (leave < lim))
-        join = np.where(o == 0, r[:, j + 1], (1.0 - theta) * r[:, j + 1])
+        rj = r[:, j + 1]
+        join = np.where((o == 0) | ~np.isfinite(rj), rj, (1.0 - theta) * np.where(np.isfinite(rj), rj, 0.0))
         jn = np.flatnonzero((o != j + 1) & (join < lim))
         total += _subset_min(float(delta[j]), np.concatenate([leave[lv], join[jn]]),
-                             np.concatenate([-s[lv], s[jn]]), float(w[j]))
+                             np.concatenate([-s[lv], s[jn]]), float(w[j]))[0]
     return total
 
 
@@ -400,12 +413,16 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
     t0 = time.perf_counter()
     k, m1 = red.shape
     m = m1 - 1
+    # scale the core so its values are O(1e3): HiGHS's absolute tolerances (~1e-7) then stay far
+    # below ``tol`` in the original units
+    kappa = float(np.clip(1e3 / max(ub_core, 1e-300), 1e-3, 1e9))
+    red_s, w_s = red * kappa, w * kappa
     pi, pj = np.nonzero(np.isfinite(red))
     nv = pi.size
     srv = pj > 0
     # variables: x (pairs), y_j (≥ w_j D_j²), D_j (server j's load deviation, free)
     nvar = nv + 2 * m
-    cost = np.concatenate([red[pi, pj], np.ones(m), np.zeros(m)])
+    cost = np.concatenate([red_s[pi, pj], np.ones(m), np.zeros(m)])
     integrality = np.concatenate([np.ones(nv), np.zeros(2 * m)])
     bounds = Bounds(np.concatenate([np.zeros(nv + m), np.full(m, -np.inf)]),
                     np.concatenate([np.ones(nv), np.full(2 * m, np.inf)]))
@@ -421,9 +438,9 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
         j = np.array([p[0] for p in points], dtype=np.int64)
         t = np.array([p[1] for p in points])
         r = np.arange(len(points))
-        mat = coo_matrix((np.concatenate([2.0 * w[j] * t, -np.ones(len(points))]),
+        mat = coo_matrix((np.concatenate([2.0 * w_s[j] * t, -np.ones(len(points))]),
                           (np.concatenate([r, r]), np.concatenate([nv + m + j, nv + j]))), shape=(len(points), nvar))
-        return mat.tocsr(), w[j] * t * t
+        return mat.tocsr(), w_s[j] * t * t
 
     reach = np.abs(dev0) + 2.0 * s.max()
     points = [(j, float(t)) for j in range(m) for t in np.linspace(-reach[j], reach[j], 2 * grid + 1)]
@@ -443,7 +460,7 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
                    options={"time_limit": left, "mip_rel_gap": min(max(gap, 1e-9), 1e-2), "disp": False})
         if res.x is None:
             break
-        bound = max(bound, float(res.mip_dual_bound))
+        bound = max(bound, float(res.mip_dual_bound) / kappa)
         x = res.x[:nv] > 0.5
         choice = np.zeros(k, dtype=np.int64)
         choice[pi[x]] = pj[x]
@@ -456,8 +473,8 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
             break
         if res.status != 0:  # HiGHS hit the time limit
             break
-        y = res.x[nv: nv + m]
-        loose = w * d * d > y + 0.25 * tol / m
+        y = res.x[nv: nv + m] / kappa
+        loose = w * d * d > y + max(0.25 * tol / m, 1e-6 / kappa)
         if not loose.any():  # cuts tight but HiGHS's gap not within tol: tighten the gap
             points = []
             factor *= 0.25
@@ -534,6 +551,8 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
     base = np.empty(n, dtype=np.int64)
     base[fixed_idx] = fix_opt
 
+    if node_limit <= 1:  # the root alone (solve_bounded)
+        return _Result(best_a, ub, min(ub, global_lb), root_bound, 1, k, False)
     root_floor = floor
     nodes = 1
     if k <= core_milp_above:
@@ -545,7 +564,7 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
             return _Result(best_a, ub, min(ub, max(floor, global_lb)), root_bound, nodes, k, status == "done")
         floor = root_floor  # the core MILP below re-solves the whole core
     # a large core: HiGHS on the exact reformulation of the free part (module doc)
-    tol_abs = max(rel_gap, 1e-13) * ub
+    tol_abs = max(rel_gap, _MILP_GAP_FLOOR) * ub  # HiGHS's own tolerances are ~1e-9 relative
     red_free = np.where(allowed[free_idx], red[free_idx], np.inf)
     dev0 = load0 - root.lam / (2.0 * w)
     left = time_limit_s - (time.perf_counter() - t_start)
@@ -655,9 +674,14 @@ def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_li
     """Certified optimum of every sample of ``tables`` (module docstring; DESIGN §9).
 
     rel_gap: prune when the bound is within ``rel_gap``·UB of the incumbent UB (the proven gap is
-    then ≤ rel_gap); time_limit_s, node_limit: per sample.  identical: ``"assignment"`` solves a
-    sample with identical tasks by the exact slot assignment (DESIGN §3), ``"bb"`` by the branch and
-    bound.  start: optional ``(T, N)`` decisions to use as incumbents besides Greedy.
+    then ≤ rel_gap; the HiGHS core is asked for at least 1e-9).  time_limit_s: per sample; a
+    sample stopped by it has ``proven = False`` and a valid, looser lower bound.  node_limit: own
+    branch-and-bound nodes per sample; 1 = the root alone (incumbents, relaxation and granularity
+    bounds, no search; :func:`dirs.solvers.oracle.solve_bounded`).  core_milp_above: cores with more
+    free IoTDs go to HiGHS directly (smaller ones too, after 400 own nodes).  identical:
+    ``"assignment"`` solves a sample with identical tasks by the exact slot assignment (DESIGN §3),
+    ``"bb"`` by the same search as heterogeneous ones.  start: optional ``(T, N)`` decisions used
+    as incumbents besides Greedy.
     """
     from dirs.solvers.heuristics import greedy_tables
     from dirs.solvers.local_search import improve_tables

@@ -149,6 +149,10 @@ def evaluate_baseline(
                     opt,
                     timing_samples=k,
                     train_s=train_s,
+                    # per-slot tasks: the capacity rule of sample t uses that sample's tasks
+                    single=None
+                    if sc.params.num_samples is None
+                    else (lambda t: lambda g: capacity_rule(policy.decide(g), g, sc.params.sample(t))),
                 )
             )
         frame = pd.DataFrame(rows, columns=COLUMNS)

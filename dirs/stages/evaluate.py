@@ -31,9 +31,22 @@ log = logging.getLogger(__name__)
 
 
 def load_instance(scenario, channels, split: str = "test"):
-    """(Scenario, gains of ``split``) of one instance, checked (:mod:`dirs.io`)."""
-    sc = io.load_scenario(scenario)
-    return sc, io.load_channels(channels, split, sc)
+    """(Scenario of ``split``, its gains) of one instance, checked (:mod:`dirs.io`); per-slot task
+    arrays of the split are applied to the scenario's params (docs/design.md §9)."""
+    return io.load_split(channels, split, io.load_scenario(scenario))
+
+
+def rows_of(params, index):
+    """``params`` of the channel samples ``index`` (a slice or index array): per-sample ``(T, N)``
+    task arrays are cut like the gains; params without them are returned as they are."""
+    if params.num_samples is None:
+        return params
+    return params.replace(**{f: v[index] for f, v in vars(params).items() if isinstance(v, np.ndarray) and v.ndim == 2})
+
+
+def first_samples(params, k: int):
+    """``params`` of the first ``k`` channel samples."""
+    return rows_of(params, slice(0, k))
 
 
 def load_reference(optimum, scenario, channels, num_samples: int, sc) -> dict[str, np.ndarray]:
@@ -113,9 +126,19 @@ def evaluate_method(
         else:
             k = len(gains) if method.samples == "test" else min(int(cfg.evaluation.search_samples), len(gains))
             rng = np.random.default_rng([int(cfg.seed), *method.stream])
-            decide = method.build(cfg, sc.params, rng)
+            params = sc.params if k == len(gains) else first_samples(sc.params, k)
+            decide = method.build(cfg, params, rng)
+            single = None
+            if params.num_samples is not None:  # per-slot tasks: sample t is decided with its own tasks
+                single = lambda t: method.build(cfg, params.sample(t), rng)  # noqa: E731
             row = measure(
-                name, decide, gains[:k], sc.params, opt[:k], timing_samples=min(k, int(cfg.evaluation.timing_samples))
+                name,
+                decide,
+                gains[:k],
+                params,
+                opt[:k],
+                timing_samples=min(k, int(cfg.evaluation.timing_samples)),
+                single=single,
             )
         frame = pd.DataFrame([row], columns=COLUMNS)
         io.write_csv_with_provenance(table, frame, io.provenance(optimum=optimum))

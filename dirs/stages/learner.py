@@ -35,6 +35,7 @@ from dirs.paths import evaluation_file, instance_path, model_dir, optimum_file, 
 from dirs.solvers.costs import CostTables, cost_tables
 from dirs.solvers.reference import reference_decisions
 from dirs.stages import RUNTIME_KEYS, Stage
+from dirs.stages.evaluate import load_instance, rows_of
 from dirs.system import Scenario, evaluate
 from dirs.system.params import ParameterError
 from dirs.tracking import stage_run
@@ -64,9 +65,10 @@ def split_train(cfg, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def validation_set(cfg, sc: Scenario, train: np.ndarray) -> tuple[np.ndarray, CostTables, np.ndarray]:
-    """(gains, cost tables, reference objectives) of the fixed validation samples."""
+    """(gains, cost tables, reference objectives) of the fixed validation samples (``sc``: the train
+    split's scenario, whose params may hold per-slot task arrays)."""
     val = split_train(cfg, train)[1]
-    tables = cost_tables(val, sc.params)
+    tables = cost_tables(val, rows_of(sc.params, slice(len(train) - len(val), None)))
     return val, tables, tables.objective(reference_decisions(tables))
 
 
@@ -99,7 +101,7 @@ def load_demos(
     k = int(cfg.dirs.num_demos)
     if str(variant.demonstrator) == "oracle":
         g = split_train(cfg, train)[0][:k]
-        return g, reference_decisions(cost_tables(g, sc.params))
+        return g, reference_decisions(cost_tables(g, rows_of(sc.params, slice(0, len(g)))))
     if demos is None:
         raise ParameterError("demos: the levy demonstrator needs the generate_demos output (demos.npz)")
     g, a = io.load_demos(demos, sc.num_iotds, sc.num_servers)
@@ -155,17 +157,19 @@ def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, 
     if not variant.imitation:
         raise ParameterError(f"dirs.variants.{name}.imitation: variant {name!r} has no imitation pre-training")
     with stage_run("pretrain_agents", cfg, tags={"dirs.variant": name}) as run:
+        sc_train, train = load_instance(scenario, channels, "train")
         sc = io.load_scenario(scenario)
-        train = io.load_channels(channels, "train", sc)
         trainer = make_trainer(cfg, name, variant, sc, train)
-        g, a = load_demos(cfg, variant, sc, train, demos)
+        g, a = load_demos(cfg, variant, sc_train, train, demos)
+        if demos:
+            io.check_provenance(io.read_npz_provenance(demos), demos, scenario=scenario, channels=channels)
         t0 = time.perf_counter()
         trainer.pretrain(
             g,
             a,
             loss="L1",
             progress=True,
-            validation=validation_set(cfg, sc, train),
+            validation=validation_set(cfg, sc_train, train),
             on_step=lambda k, losses: run.log_metrics(
                 {f"pretrain.loss_agent{j + 1}": float(v) for j, v in enumerate(losses)}, step=k + 1
             ),
@@ -211,8 +215,8 @@ def train_agents(
     if variant.imitation and pretrained is None:
         raise ParameterError(f"pretrained: variant {name!r} uses imitation and needs pretrained.pt")
     with stage_run("train_agents", cfg, tags={"dirs.variant": name}) as run:
-        sc = io.load_scenario(scenario)
-        train = io.load_channels(channels, "train", sc)
+        sc_train, train = load_instance(scenario, channels, "train")
+        sc = io.load_scenario(scenario)  # the agents keep the scenario's own params (per-slot tasks are data)
         slots, val = split_train(cfg, train)
         trainer = make_trainer(cfg, name, variant, sc, train)
         if variant.imitation:
@@ -233,8 +237,8 @@ def train_agents(
                 log.info("resuming %s from checkpoint %s at slot %d", name, ckpt, trainer.slot)
             else:
                 log.info("ignoring stale checkpoint %s (different inputs or config)", ckpt)
-        tables = cost_tables(slots, sc.params)
-        validation = validation_set(cfg, sc, train)
+        tables = cost_tables(slots, rows_of(sc_train.params, slice(0, len(slots))))
+        validation = validation_set(cfg, sc_train, train)
         t0 = time.perf_counter()
 
         def save_ckpt(tr: Trainer) -> None:
@@ -320,7 +324,7 @@ def evaluate_policy(
     """The trained policy, with and without repair, on the test samples; also the final weights
     (``<variant>-last``, when the policy is a selected snapshot) and the weights after imitation only."""
     from dirs.learn import load_policy
-    from dirs.stages.evaluate import load_instance, load_reference
+    from dirs.stages.evaluate import load_reference
 
     name, _ = variant_of(cfg, params)
     pretrained = pretrained or None
@@ -335,10 +339,16 @@ def evaluate_policy(
         train_s = float(pol.meta.get("train_s", float("nan")))
         k = int(cfg.evaluation.timing_samples)
         rows = []
+        p = sc.params  # the test split's params (per-slot task sizes, where the family has them)
         for label, repair in ((name, False), (f"{name}+repair", True)):
-            decide = lambda g, r=repair: pol.decide(g, repair=r)  # noqa: E731
-            extra = {"decide_eval_ms": decide_eval_ms(decide, gains, sc.params, k)}
-            rows.append(measure(label, decide, gains, sc.params, opt, timing_samples=k, train_s=train_s, extra=extra))
+            decide = lambda g, r=repair: pol.decide(g, repair=r, params=p)  # noqa: E731
+            single = None
+            if p.num_samples is not None:  # per-slot tasks: sample t is repaired with its own tasks
+                single = lambda t, r=repair: lambda g: pol.decide(g, repair=r, params=p.sample(t))  # noqa: E731
+            extra = {"decide_eval_ms": decide_eval_ms(decide, gains, p, k, single)}
+            rows.append(
+                measure(label, decide, gains, p, opt, timing_samples=k, train_s=train_s, extra=extra, single=single)
+            )
 
         def weights(path) -> tuple[Policy, dict]:
             state = _load_state(Path(path))
@@ -363,7 +373,7 @@ def evaluate_policy(
                 )
             )
         frame = pd.DataFrame(rows, columns=COLUMNS + ["decide_eval_ms"])
-        write_csv_atomic(table, frame)
+        io.write_csv_with_provenance(table, frame, io.provenance(optimum=optimum, policy=policy))
         for row in rows:  # "dirs+repair.nrr_opt" is logged as "dirs_repair.nrr_opt" (dirs.tracking.metric_name)
             run.log_metrics(
                 {f"{row['method']}.nrr_opt": row["nrr_opt"], f"{row['method']}.decision_ms": row["decision_ms"]}
@@ -377,13 +387,16 @@ def evaluate_policy(
         )
 
 
-def decide_eval_ms(decide, gains: np.ndarray, params, timing_samples: int) -> float:
-    """Median ms of ``decide`` + :func:`dirs.system.evaluate` on single samples (batch 1)."""
+def decide_eval_ms(decide, gains: np.ndarray, params, timing_samples: int, single=None) -> float:
+    """Median ms of ``decide`` + :func:`dirs.system.evaluate` on single samples (batch 1); ``single(t)``
+    is the decide function of sample ``t`` when ``params`` hold per-sample task arrays."""
     times = []
     for t in range(min(int(timing_samples), len(gains))):
         g = gains[t : t + 1]
+        one = decide if single is None else single(t)
+        p = params if params.num_samples is None else params.sample(t)
         t0 = time.perf_counter()
-        evaluate(decide(g), g, params)
+        evaluate(one(g), g, p)
         times.append((time.perf_counter() - t0) * 1e3)
     return float(np.median(times)) if times else float("nan")
 
@@ -398,9 +411,10 @@ def imitation_table(cfg, *, scenario, channels, demos, table, params=None) -> No
 
     name, variant = variant_of(cfg, params)
     with stage_run("imitation_table", cfg, tags={"dirs.variant": name}) as run:
+        sc_train, train = load_instance(scenario, channels, "train")
         sc = io.load_scenario(scenario)
-        train = io.load_channels(channels, "train", sc)
         g, a = io.load_demos(demos, sc.num_iotds, sc.num_servers)
+        io.check_provenance(io.read_npz_provenance(demos), demos, scenario=scenario, channels=channels)
         counts = [int(c) for c in cfg.dirs.table2_demo_counts]
         if max(counts) > len(g):
             raise ParameterError(
@@ -410,7 +424,7 @@ def imitation_table(cfg, *, scenario, channels, demos, table, params=None) -> No
         hold_g = split_train(cfg, train)[0][lo : lo + int(cfg.dirs.table2_holdout)]
         if len(hold_g) == 0:
             raise ParameterError(f"dirs.table2_holdout: no training samples left after the {lo} demonstrations")
-        hold_a, _ = demonstrate(cfg, hold_g, sc.params)
+        hold_a, _ = demonstrate(cfg, hold_g, rows_of(sc_train.params, slice(lo, lo + len(hold_g))))
         rows = []
         for count in counts:
             for loss in ("L1", "LD"):

@@ -19,10 +19,11 @@ import numpy as np
 from dirs import io
 from dirs.common import write_csv_atomic
 from dirs.paths import experiment_path, instance_path, scenario_files
-from dirs.solvers.costs import CostTables, cost_tables
+from dirs.solvers.costs import cost_tables
 from dirs.solvers.levy import levy_flight, levy_kwargs, start_decisions
 from dirs.solvers.reference import reference_decisions
 from dirs.stages import Stage
+from dirs.stages.evaluate import load_instance, rows_of
 from dirs.system.params import ParameterError
 from dirs.tracking import stage_run
 
@@ -30,12 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Samples per Lévy flight call in the demonstration stage (one MLflow step each).
 CHUNK = 64
-
-
-def _slice(tables: CostTables, lo: int, hi: int) -> CostTables:
-    return CostTables(
-        tx=tables.tx[lo:hi], local=tables.local, sqrt_f=tables.sqrt_f, mec_cpu_hz=tables.mec_cpu_hz, phi_t=tables.phi_t
-    )
 
 
 def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +47,14 @@ def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, n
     decisions = np.empty(gains.shape[:2], dtype=np.int64)
     for step, lo in enumerate(range(0, len(gains), CHUNK)):
         hi = min(lo + CHUNK, len(gains))
-        res = levy_flight(gains[lo:hi], params, start[lo:hi], rng=rng, tables=_slice(tables, lo, hi), **levy_kwargs(d))
+        res = levy_flight(
+            gains[lo:hi],
+            rows_of(params, slice(lo, hi)),
+            start[lo:hi],
+            rng=rng,
+            tables=tables.take(slice(lo, hi)),
+            **levy_kwargs(d),
+        )
         decisions[lo:hi] = res.decisions
         if run is not None:
             run.log_metrics({"levy_objective_mean": float(res.objective.mean()), "samples_done": hi}, step=step)
@@ -63,19 +65,18 @@ def demonstrate(cfg, gains: np.ndarray, params, run=None) -> tuple[np.ndarray, n
 def generate_demos(cfg, *, scenario: str | Path, channels: str | Path, demos: str | Path) -> None:
     """Demonstrations (gains, decisions, nrr) → ``demos.npz`` (see module docstring)."""
     with stage_run("generate_demos", cfg) as run:
-        sc = io.load_scenario(scenario)
+        sc, train = load_instance(scenario, channels, "train")
         k = int(cfg.search.num_demos)
-        train = io.load_channels(channels, "train", sc)
         if k > len(train):
             raise ParameterError(
                 f"search.num_demos: {k} demonstrations need as many training channel samples, but "
                 f"{channels} has {len(train)} (scenario.num_train)"
             )
-        gains = train[:k]
+        gains, params = train[:k], rows_of(sc.params, slice(0, k))
         t0 = time.perf_counter()
-        decisions, objective = demonstrate(cfg, gains, sc.params, run)
+        decisions, objective = demonstrate(cfg, gains, params, run)
         elapsed = time.perf_counter() - t0
-        tables = cost_tables(gains, sc.params)
+        tables = cost_tables(gains, params)
         optimum = reference_decisions(tables)
         opt_obj = tables.objective(optimum)
         nrr = opt_obj / objective

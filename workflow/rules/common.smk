@@ -129,7 +129,7 @@ def p(kind, **fields):
 
 # --------------------------------------------------------------------------- what runs where
 ROWS = {}  # instance -> rows (in order) evaluated on it
-EVALUATION_REPORTS = ("quality", "cost", "time_energy", "objective_vs_n", "scale")
+EVALUATION_REPORTS = ("quality", "cost", "time_energy", "objective_vs_n", "scale", "hetero")
 
 
 def _add_rows(instance, rows):
@@ -266,6 +266,7 @@ def allocation_methods(wildcards):
 REPORT_OUTPUTS = {
     "quality": ("table", "table_md"),
     "cost": ("table", "table_md"),
+    "hetero": ("table", "table_md"),
     "allocation": ("table", "table_md"),
     "imitation": ("table", "table_md"),
     "time_energy": ("figure", "figure_pdf", "figure_data"),

@@ -112,6 +112,32 @@ rule make_imitation_table:
         "../scripts/run_stage.py"
 
 
+rule make_hetero_table:
+    wildcard_constraints:
+        experiment=only("hetero"),
+    input:
+        evaluations=lambda wildcards: experiment_evaluations(wildcards.experiment),
+        optima=lambda wildcards: [
+            path("optimum", **ROOTS, instance=inst, seed=s)
+            for inst in experiment_instances_of(wildcards.experiment)
+            for s in SEEDS
+        ],
+        code=code("make_hetero_table"),
+    output:
+        table=OUTPUTS["table"],
+        markdown=report(OUTPUTS["table_md"], caption=CAPTION, category="Tables"),
+    params:
+        **exp_params("make_hetero_table"),
+    log:
+        log_of("make_hetero_table", "{experiment}"),
+    benchmark:
+        benchmark_of("make_hetero_table", "{experiment}")
+    conda:
+        "../envs/dirs.yaml"
+    script:
+        "../scripts/run_stage.py"
+
+
 # --------------------------------------------------------------------------- figures
 rule plot_time_energy:
     wildcard_constraints:
