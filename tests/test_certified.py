@@ -110,6 +110,17 @@ def test_per_sample_task_arrays_equal_per_sample_solves():
     start = greedy(gains, params)
     assert np.all(evaluate(improve(start, gains, params), gains, params).objective
                   <= evaluate(start, gains, params).objective * (1 + 1e-12))
+    # the searches price per-sample tasks like evaluate() (exact and searched allocation)
+    from dirs.solvers.levy import levy_flight
+    from dirs.solvers.swarm import pso
+
+    for allocation in ("exact", "search"):
+        res = levy_flight(gains, params, start, population=3, iterations=3, rng=0, allocation=allocation)
+        if allocation == "exact":
+            np.testing.assert_allclose(res.objective, evaluate(res.decisions, gains, params).objective, rtol=1e-12)
+        assert np.all(res.objective >= sol.objective * (1 - 1e-9))
+    res = pso(gains, params, particles=4, iterations=3, rng=0, seeded=True)
+    np.testing.assert_allclose(res.objective, evaluate(res.decisions, gains, params).objective, rtol=1e-12)
 
 
 def test_per_sample_fields_must_match_the_samples():
@@ -193,8 +204,24 @@ def test_dual_and_granularity_bounds_are_valid(seed):
     d = _dual(gam, s, 0.0, np.zeros(m), w, rng.uniform(0, 5, m), _TAU_START * spread, _TAU_STOP * spread)
     assert d.bound <= best * (1 + 1e-12)
     red = (d.x - d.x.min(1, keepdims=True)) * s[:, None]
+    n = s.size
+    every = np.array(list(itertools.product(range(m + 1), repeat=n)))
+    obj = tables.objective(every[:, None, :])[:, 0]
+    o = d.x.argmin(1)
     for theta in (0.0, 0.3, 0.5, 0.75, 0.99):
-        assert d.bound + _server_bound(red, d.x, s, w, d.lam, theta) <= best * (1 + 1e-12)
+        gran = _server_bound(red, d.x, s, w, d.lam, theta)
+        beta = gran.beta
+        assert np.all(beta >= 0) and d.bound + beta.sum() <= best * (1 + 1e-12)
+        # forcing IoTD i to k ≠ o_i: q + r_ik + Σ_{j ∉ {o_i, k}} β_j + the two shifted subset
+        # problems bounds those solutions
+        beta0 = np.concatenate(([0.0], beta))
+        for i in range(n):
+            for k in range(m + 1):
+                if k != o[i]:
+                    bound = d.bound + red[i, k] + beta.sum() - beta0[o[i]] - beta0[k]
+                    bound += gran.shifted(o[i] - 1, -s[i], np.inf) if o[i] > 0 else 0.0
+                    bound += gran.shifted(k - 1, s[i], np.inf) if k > 0 else 0.0
+                    assert bound <= obj[every[:, i] == k].min() * (1 + 1e-12)
     # any other multipliers give a smaller q
     for lam in rng.uniform(0, 5, size=(5, m)):
         x = gam.copy()

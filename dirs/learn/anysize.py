@@ -24,7 +24,7 @@ that computes those prices in R rounds of iterative refinement:
   load ℓ_j the current prices actually put on j (congestion fed back).
 * **Server update** (learned, weights shared by all servers, rounds and sizes): an MLP on per-server
   features (gap to the best response, interval width, best-response count, load minus that count,
-  price minus the load's marginal cost, log κ_j, last step, round) and their means over servers
+  price minus the load's marginal cost, log κ_j, last step, level move) and their means over servers
   (global context), outputs a step fraction, an offset inside the interval and a weight of the
   common level move: π_j ← π_j + 2σ(o₁)(mid_j − π_j) + ½ tanh(o₂)(hi_j − lo_j) + σ(o₃) δ, with δ
   (:func:`level_move`) the shift that makes the prices' slot positions add up to the loads, clipped
@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,8 @@ FORMAT_VERSION = 1
 NUM_FEATURES = 8
 _DTYPE = torch.float64
 _BIG = 1e9
+#: Features squashed by asinh (all but count·κ and log κ).
+_SQUASH = torch.tensor([True, True, False, True, True, False, True, True])
 
 
 # ---------------------------------------------------------------------------------------- inputs
@@ -105,9 +107,23 @@ class Problem:
     """(T, M, K+2) κ_j (k − ½) for k = 0..K+1 (0 for k = 0) when every ŝ_i = 1 (identical CPU demands:
     the slots' marginal prices do not depend on which IoTDs fill them); ``None`` otherwise."""
 
+    inv_kappa: torch.Tensor = field(init=False, repr=False)
+    """(T, M) 1 / κ_j."""
+    log_kappa: torch.Tensor = field(init=False, repr=False)
+    """(T, M) log κ_j."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inv_kappa", 1.0 / self.kappa)
+        object.__setattr__(self, "log_kappa", torch.log(self.kappa))
+
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.cost.shape)  # type: ignore[return-value]
+
+    @property
+    def unit_load(self) -> bool:
+        """True when every ŝ_i = 1 (identical CPU demands)."""
+        return self.slot_prices is not None
 
 
 def _per_sample(x: np.ndarray, t: int, n: int) -> np.ndarray:
@@ -193,8 +209,10 @@ def best_response(prob: Problem, prices: torch.Tensor, alone: bool = False, cost
             is_best = j[..., None] == torch.arange(m)
             alt = torch.minimum(torch.where(is_best, second, first), prob.local[:, :, None])
         best = first[..., 0]
-        decisions = torch.where(best < prob.local, j + 1, torch.zeros_like(j))
-    value = (alt - prob.cost) / prob.load[:, :, None]  # (T, N, M)
+        decisions = (j + 1) * (best < prob.local)
+    value = alt - prob.cost  # (T, N, M)
+    if not prob.unit_load:
+        value = value / prob.load[:, :, None]
     k = min(prob.slots + 1, n)
     top = torch.topk(value.transpose(1, 2), k, dim=-1)  # (T, M, k) descending
     vs = top.values
@@ -227,12 +245,13 @@ def level_move(prob: Problem, prices: torch.Tensor, loads: torch.Tensor, best: t
     nearest local margin): when some IoTDs stay local the level is already pinned by them; when all
     offload it is only pinned by the slots, and this move sets it in one step.
     """
-    delta = (loads - prices / prob.kappa).sum(1, keepdim=True) / (1.0 / prob.kappa).sum(1, keepdim=True)
-    margin = (prob.local - best) / prob.load  # > 0: offloads; the shift that makes it switch
-    far = torch.full_like(margin, _BIG)
-    down = torch.where(margin < 0, -margin, far).min(1, keepdim=True).values
-    up = torch.where(margin > 0, margin, far).min(1, keepdim=True).values
-    return torch.minimum(torch.maximum(delta, -down), up)
+    delta = (loads - prices * prob.inv_kappa).sum(1, keepdim=True) / prob.inv_kappa.sum(1, keepdim=True)
+    margin = prob.local - best  # > 0: offloads; the shift that makes it switch (per unit load)
+    if not prob.unit_load:
+        margin = margin / prob.load
+    lower = torch.where(margin < 0, margin, -_BIG).max(1, keepdim=True).values  # −(room downwards)
+    upper = torch.where(margin > 0, margin, _BIG).min(1, keepdim=True).values
+    return torch.minimum(torch.maximum(delta, lower), upper)
 
 
 # ---------------------------------------------------------------------------------------- model
@@ -284,32 +303,35 @@ class AnySizeNet(torch.nn.Module):
     def update(self, prob: Problem, prices: torch.Tensor, last_step: torch.Tensor, r: int, rounds: int):
         """One refinement round: best responses and loads → server MLP → new prices (T, M)."""
         lo, hi, count, decisions, best = best_response(prob, prices, alone=(r == 0))
-        kap = prob.kappa
-        mid = 0.5 * (lo + hi)
+        kap, inv = prob.kappa, prob.inv_kappa
         if r > 0:
             loads = server_loads(prob, decisions)
-            level = level_move(prob, prices, loads, best)
+            level = level_move(prob, prices, loads, best).expand_as(prices)
         else:
-            loads, level = torch.zeros_like(prices), torch.zeros_like(prices[:, :1])
-        feats = torch.stack(
+            loads, level = torch.zeros_like(prices), torch.zeros_like(prices)
+        gap = 0.5 * (lo + hi) - prices
+        width = hi - lo
+        raw = torch.stack(
             [
-                torch.asinh((mid - prices) / kap),
-                torch.asinh((hi - lo) / kap),
+                gap * inv,
+                width * inv,
                 count * kap,
-                torch.asinh(loads - count),
-                torch.asinh(prices / kap - loads),
-                torch.log(kap),
-                torch.asinh(last_step / kap),
-                torch.asinh(level / kap),
+                loads - count,
+                prices * inv - loads,
+                prob.log_kappa,
+                last_step * inv,
+                level * inv,
             ],
             -1,
         )  # (T, M, F)
+        feats = torch.where(_SQUASH, torch.asinh(raw), raw)
         x = torch.cat([feats, feats.mean(1, keepdim=True).expand_as(feats)], -1)
         h = torch.relu(self.l1(x))
         h = torch.relu(self.l2(h))
         o = self.out(h)
-        frac = torch.ones_like(prices) if r == 0 else 2.0 * torch.sigmoid(o[..., 0])  # round 0: from zero prices
-        step = frac * (mid - prices) + 0.5 * torch.tanh(o[..., 1]) * (hi - lo) + torch.sigmoid(o[..., 2]) * level
+        sig = torch.sigmoid(o)
+        frac = 1.0 if r == 0 else 2.0 * sig[..., 0]  # round 0: from zero prices, a full step
+        step = frac * gap + 0.5 * torch.tanh(o[..., 1]) * width + sig[..., 2] * level
         return torch.clamp(prices + step, min=0.0), step
 
     def forward(
@@ -319,17 +341,19 @@ class AnySizeNet(torch.nn.Module):
 
         ``detach`` cuts the gradient between rounds (truncated back-propagation: every round learns
         to improve on the state it is given).  ``adaptive`` (decisions): after ``rounds`` rounds keep
-        refining, up to ``max_rounds``, until the decisions have not changed for ``patience``
-        consecutive rounds; a sample that has settled keeps its prices while the others go on, so a
-        batch decides exactly like its samples one by one.  The weights are shared by all rounds, so
-        any number of rounds runs.
+        refining, up to ``max_rounds``, until the decisions have not changed (or only returned to
+        those of the round before, a marginal IoTD flipping) for ``patience`` consecutive rounds,
+        counted from round ``rounds − patience``; a sample that has settled keeps its prices while
+        the others go on, so a batch decides exactly like its samples one by one.  The weights are
+        shared by all rounds, so any number of rounds runs.
         """
         rounds = self.rounds if rounds is None else int(rounds)
         limit = max(rounds, self.max_rounds) if adaptive else rounds
         prices = torch.zeros_like(prob.kappa)
         last = torch.zeros_like(prices)
         out = []
-        previous = done = still = None
+        previous = earlier = done = still = None
+        check_from = max(rounds - self.patience - 1, 0)
         for r in range(limit):
             if detach:
                 prices, last = prices.detach(), last.detach()
@@ -339,13 +363,17 @@ class AnySizeNet(torch.nn.Module):
                 step = torch.where(done[:, None], last, step)
             prices, last = new, step
             out.append(prices)
-            if limit > rounds and r + 2 >= rounds:
+            if limit > rounds and r >= check_from:
                 current = decide_prices(prob, prices)
                 if previous is None:
                     still = torch.zeros(current.shape[0], dtype=torch.int64)
                 else:
-                    still = torch.where((current == previous).all(1), still + 1, torch.zeros_like(still))
-                previous = current
+                    # unchanged, or back to the decisions of two rounds ago (a marginal IoTD flipping)
+                    same = (current == previous).all(1)
+                    if earlier is not None:
+                        same |= (current == earlier).all(1)
+                    still = torch.where(same, still + 1, torch.zeros_like(still))
+                previous, earlier = current, previous
                 if r + 1 >= rounds:
                     done = still >= self.patience
                     if bool(done.all()):

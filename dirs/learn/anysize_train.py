@@ -8,7 +8,9 @@ by :func:`dirs.solvers.oracle.solve_exact_tables`.  Everything is drawn from ``n
 seeded by the settings' seed, so the data set is a pure function of the settings.
 
 Loss: cross-entropy of the model's logits over {local, 1..M} after every refinement round against
-the optimal decisions (later rounds weigh more).  One step = one scenario's minibatch (all its
+the optimal decisions, plus a slot loss that pulls every used server's price into the interval the
+optimal prices lie in, [κ_j (n*_j − ½), κ_j (n*_j + ½)] for the optimum's load n*_j (later rounds weigh
+more).  The weights with the best held-out NRR are kept (model selection).  One step = one scenario's minibatch (all its
 samples share N and M, so the step is a handful of batched tensor operations).
 
 Checkpoints: every ``checkpoint_every`` steps the network, the optimiser and the step are written
@@ -56,7 +58,8 @@ class AnySizeSettings:
     """Decisions: keep refining after ``rounds`` rounds, up to this many, until they settle (0: exactly
     ``rounds``); stored with the model."""
     patience: int = 4
-    """Decisions: stop once they have not changed for this many consecutive rounds."""
+    """Decisions: stop once they have not changed (or only flipped back to those of the round before)
+    for this many consecutive rounds."""
     detach_rounds: bool = True
     """Cut the gradient between rounds (each round learns to improve on the state it is given)."""
     steps: int = 1500

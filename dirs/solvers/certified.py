@@ -89,6 +89,11 @@ class CertifiedSolution(BoundedSolution):
     proven: np.ndarray
     """(T,) bool: the search finished (gap ≤ rel_gap); False when a time or node limit stopped it."""
 
+    @property
+    def solve_ms(self) -> np.ndarray:
+        """(T,) milliseconds per sample (``solve_time_s`` · 1e3)."""
+        return self.solve_time_s * 1e3
+
 
 # ----------------------------------------------------------------------------- the dual
 @dataclass
@@ -259,17 +264,19 @@ def _objective(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray) -> fl
     return float(c[np.arange(a.shape[0]), a].sum() + w @ (loads * loads))
 
 
-def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_nodes: int = 20_000):
+def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_nodes: int = 20_000,
+                cap: float = np.inf):
     """A lower bound on min_S Σ_{m∈S} κ_m + w (δ + Σ_{m∈S} σ_m)² over subsets S (κ ≥ 0), and S.
 
     Depth-first search over the candidates in order of κ/|σ|, pruned by the continuous relaxation
     of the rest (move the deviation toward 0 with the cheapest κ per unit |σ| first, while that
     price is below the square's slope 2 w |D|).  Exact unless ``max_nodes`` is reached; then the
     continuous relaxation at the root (still a valid lower bound) and S = None are returned.
-    Returns ``(value, S as an index array into the candidates, or None)``.
+    With ``cap`` the search only looks below it: the value is then min(minimum, cap) (and S is
+    only meaningful below cap).  Returns ``(value, S as an index array into the candidates, or None)``.
     """
     if kap.size == 0:
-        return w * delta * delta, np.empty(0, dtype=np.int64)
+        return min(w * delta * delta, cap), np.empty(0, dtype=np.int64)
     order = np.argsort(kap / np.abs(sig), kind="stable")
     kap_l = kap[order].tolist()
     sig_l = sig[order].tolist()
@@ -294,7 +301,7 @@ def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_no
                 break
         return k + w * x * x
 
-    best, best_set = w * delta * delta, ()
+    best, best_set = min(w * delta * delta, cap), ()
     nodes = 0
     stack = [(0, delta, 0.0, ())]
     while stack:
@@ -313,17 +320,40 @@ def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_no
     return best, order[list(best_set)]
 
 
+@dataclass
+class _Granularity:
+    """Per-server data of the granularity bound (:func:`_server_bound`) at one λ and charge split."""
+
+    o: np.ndarray  # (N,) cheapest option at λ
+    delta: np.ndarray  # (M,) L_j(o) − L̂_j
+    kap: list  # per server: charges of its candidate moves
+    sig: list  # per server: their signed load changes
+    w: np.ndarray  # (M,)
+    beta: np.ndarray  # (M,) β_j
+
+    def shifted(self, j: int, shift: float, cap: float) -> float:
+        """min(β_j with server j's deviation moved by ``shift``, cap): a forced IoTD's load."""
+        d = float(self.delta[j] + shift)
+        lim = min(self.w[j] * d * d, cap)
+        use = self.kap[j] < lim
+        return _subset_min(d, self.kap[j][use], self.sig[j][use], float(self.w[j]), 2_000, cap)[0]
+
+
 def _server_bound(red: np.ndarray, x: np.ndarray, s: np.ndarray, w: np.ndarray, lam: np.ndarray,
-                  theta: float = 0.5) -> float:
-    """Σ_j β_j ≥ 0 with min_a f(a) ≥ q(λ) + Σ_j β_j: the granularity the relaxation ignores.
+                  theta: float = 0.5) -> _Granularity:
+    """β ``(M,)`` ≥ 0 with min_a f(a) ≥ q(λ) + Σ_j β_j: the granularity the relaxation ignores.
 
     By the identity f(a) = q(λ) + Σ_i r_i(a_i) + Σ_j w_j (L_j(a) − L̂_j)² (L̂ = λ/(2w), module doc),
-    with o_i the cheapest option at λ: an IoTD moving o_i → k pays r_ik; charge θ_i·min_{k'≥1} r_ik'
+    with o_i the cheapest option at λ: an IoTD moving o_i → k pays r_ik; charge θ·min_{k'≥1} r_ik'
     (or r_i0 if smaller: a move to local is charged there alone) to server o_i ("leave") and
-    (1 − θ_i) r_ik to server k ("join"; all of r_ik when o_i is local).  The charges never exceed
-    the moves' costs, so f(a) − q(λ) ≥ Σ_j [charges_j + w_j (L_j(a) − L̂_j)²] ≥ Σ_j β_j, where β_j is
-    a one-server subset problem (:func:`_subset_min`) over the moves whose charge is below w_j δ_j²
+    (1 − θ) r_ik to server k ("join"; all of r_ik when o_i is local).  The charges never exceed the
+    moves' costs, so f(a) − q(λ) ≥ Σ_j [charges_j + w_j (L_j(a) − L̂_j)²] ≥ Σ_j β_j, where β_j is a
+    one-server subset problem (:func:`_subset_min`) over the moves whose charge is below w_j δ_j²
     (δ_j = L_j(o) − L̂_j; a dearer move can never beat moving nothing).  Valid for every θ ∈ [0, 1).
+    An IoTD forced o_i → k pays r_ik and leaves every other server's β_j valid, so
+    q(λ) + r_ik + Σ_{j ∉ {o_i, k}} β_j bounds every solution with a_i = k; servers o_i and k add
+    their subset problems with the deviation shifted by ∓s_i (:meth:`_Granularity.shifted`; the
+    forced IoTD may stay among the candidates: a larger set only lowers the minimum).
     """
     n, m1 = red.shape
     o = x.argmin(1)
@@ -334,16 +364,20 @@ def _server_bound(red: np.ndarray, x: np.ndarray, s: np.ndarray, w: np.ndarray, 
     leave = np.minimum(np.where(fin, theta * np.where(fin, r_srv, 0.0), np.inf), r[:, 0])  # no 0·inf
     loads = np.bincount(o, weights=s, minlength=m1)[1:]
     delta = loads - lam / (2.0 * w)
-    total = 0.0
+    beta = np.zeros(m1 - 1)
+    kaps, sigs = [], []
     for j in range(m1 - 1):
-        lim = w[j] * delta[j] ** 2
-        lv = np.flatnonzero((o == j + 1) & (leave < lim))
         rj = r[:, j + 1]
         join = np.where((o == 0) | ~np.isfinite(rj), rj, (1.0 - theta) * np.where(np.isfinite(rj), rj, 0.0))
-        jn = np.flatnonzero((o != j + 1) & (join < lim))
-        total += _subset_min(float(delta[j]), np.concatenate([leave[lv], join[jn]]),
-                             np.concatenate([-s[lv], s[jn]]), float(w[j]))[0]
-    return total
+        lv = np.flatnonzero((o == j + 1) & np.isfinite(leave))
+        jn = np.flatnonzero((o != j + 1) & np.isfinite(join))
+        kap = np.concatenate([leave[lv], join[jn]])
+        sig = np.concatenate([-s[lv], s[jn]])
+        kaps.append(kap)
+        sigs.append(sig)
+        use = kap < w[j] * delta[j] ** 2
+        beta[j] = _subset_min(float(delta[j]), kap[use], sig[use], float(w[j]))[0]
+    return _Granularity(o=o, delta=delta, kap=kaps, sig=sigs, w=w, beta=beta)
 
 
 def _one_opt(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray, max_rounds: int = 10_000) -> np.ndarray:
@@ -530,15 +564,35 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
     red = (root.x - root.x.min(1, keepdims=True)) * s[:, None]  # r_ij in cost units
     # the per-server granularity bound: a global lower bound besides q
     # (any charge split θ is valid: take the better of two)
-    global_lb = root.bound + (max(_server_bound(red, root.x, s, w, root.lam, theta) for theta in _THETAS)
-                              if server_bound else 0.0)
+    gran = None
+    beta = np.zeros(m1 - 1)
+    if server_bound:
+        gran = max((_server_bound(red, root.x, s, w, root.lam, theta) for theta in _THETAS),
+                   key=lambda g: g.beta.sum())
+        beta = gran.beta
+    global_lb = root.bound + float(beta.sum())
     if global_lb >= ub - tol():
         return _Result(best_a, ub, min(ub, global_lb), root_bound, 1, 0, True)
 
-    # reduced-cost fixing at the root
-    excl = root.bound + red >= ub - tol()
+    # reduced-cost fixing at the root: a_i = j costs ≥ q + r_ij + Σ_{j' ∉ {o_i, j}} β_j' (_server_bound)
+    beta0 = np.concatenate(([0.0], beta))  # local has no β
+    o = root.x.argmin(1)
+    fix_bound = root.bound + red + (beta.sum() - beta0[o][:, None] - beta0[None, :])
+    fix_bound[np.arange(n), o] = root.bound  # the cheapest option is never excluded
+    excl = fix_bound >= ub - tol()
+    if gran is not None:
+        # options the two affected servers' subset problems may still exclude
+        near = ~excl & (fix_bound + beta0[o][:, None] + beta0[None, :] >= ub - tol())
+        for i, k in zip(*np.nonzero(near)):
+            need = ub - tol() - fix_bound[i, k]
+            got = gran.shifted(o[i] - 1, -s[i], need) if o[i] > 0 else 0.0
+            if got < need and k > 0:
+                got += gran.shifted(k - 1, s[i], need - got)
+            if got >= need:
+                excl[i, k] = True
+                fix_bound[i, k] += got
     if excl.any():
-        floor = min(floor, float((root.bound + red)[excl].min()))
+        floor = min(floor, float(fix_bound[excl].min()))
     allowed = ~excl
     nopt = allowed.sum(1)
     fixed = nopt == 1
