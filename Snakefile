@@ -15,6 +15,7 @@ include: "workflow/rules/tracking.smk"
 include: "workflow/rules/instances.smk"
 include: "workflow/rules/learner.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/learned.smk"
 include: "workflow/rules/experiments.smk"
 
 

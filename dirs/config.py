@@ -421,6 +421,9 @@ class Config:
     plugins: list[str] = field(default_factory=list)
     """Modules imported before methods are looked up: a module of your own that registers methods
     with :func:`dirs.methods.register` (README, "Adding a method")."""
+    anysize: dict[str, Any] = field(default_factory=dict)
+    """Settings of the any-size learned scheduler that differ from the defaults of
+    :class:`dirs.learn.anysize_train.AnySizeSettings` (where every field is documented)."""
 
 
 _REGISTERED = False

@@ -135,16 +135,16 @@ def register(
             label=label or name,
             kind=kind,
             module=fn.__module__,
-            build=None if kind == "drl" else fn,
-            train=fn if kind == "drl" else train,
+            build=None if kind in ("drl", "learned") else fn,
+            train=fn if kind in ("drl", "learned") else train,
             load=load,
             reads=tuple(reads),
             samples=samples,
             stream=tuple(int(s) for s in stream),
             rows=tuple(rows),
         )
-        if kind == "drl" and load is None:
-            raise ParameterError(f"register({name!r}): a drl method needs load=")
+        if kind in ("drl", "learned") and load is None:
+            raise ParameterError(f"register({name!r}): a {kind} method needs load=")
         old = _REGISTRY.get(name)
         if old is not None and (old.module, getattr(old.build or old.train, "__qualname__", None)) != (
             method.module,

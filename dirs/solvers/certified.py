@@ -492,6 +492,8 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
         res = milp(cost, integrality=integrality, bounds=bounds,
                    constraints=[assign, define, LinearConstraint(vstack(mats).tocsr(), -np.inf, np.concatenate(ubs))],
                    options={"time_limit": left, "mip_rel_gap": min(max(gap, 1e-9), 1e-2), "disp": False})
+        if res.status == 2:  # infeasible: no core solution at all (the incumbent is optimal)
+            return best, best_val, np.inf, True
         if res.x is None:
             break
         bound = max(bound, float(res.mip_dual_bound) / kappa)
@@ -595,6 +597,8 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
         floor = min(floor, float(fix_bound[excl].min()))
     allowed = ~excl
     nopt = allowed.sum(1)
+    if np.any(nopt == 0):  # some IoTD has no option left: nothing beats the incumbent by tol
+        return _Result(best_a, ub, min(ub, max(floor, global_lb)), root_bound, 1, 0, True)
     fixed = nopt == 1
     free_idx = np.flatnonzero(~fixed)
     fixed_idx = np.flatnonzero(fixed)
@@ -629,7 +633,8 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
         obj = _objective(a, c, s, w)
         if obj < ub:
             best_a, ub = a, obj
-    lb = min(floor, root.bound + bound) if np.isfinite(bound) else root.bound
+    # bound = +inf: the core has no solution (nothing beats UB − tol); −inf: HiGHS gave no bound
+    lb = min(floor, root.bound + bound) if bound > -np.inf else root.bound
     lb = min(ub, max(lb, global_lb))
     return _Result(best_a, ub, lb, root_bound, nodes, k, finished or ub - lb <= tol_abs)
 
@@ -687,6 +692,8 @@ def _branch_and_bound(c, s, w, gam, spread, tau_stop, root, allowed, free_idx, b
         if drop.any():
             floor = min(floor, float((d.bound + red)[drop].min()))
             mask = mask & ~drop
+        if not mask.any(1).all():  # an IoTD lost every option: nothing here beats UB − tol
+            continue
         open_items = np.flatnonzero(mask.sum(1) > 1)
         if open_items.size == 0:  # every free item has one option left: a leaf
             a = price(mask.argmax(1))

@@ -58,6 +58,7 @@ wildcard_constraints:
     method="|".join(re.escape(n) for n in by_kind("reference", "heuristic", "search")),
     algo="|".join(re.escape(n) for n in by_kind("drl")),
     variant="|".join(re.escape(n) for n in by_kind("dirs")),
+    learned="|".join(re.escape(n) for n in by_kind("learned")),
     experiment="|".join(re.escape(e) for e in EXPERIMENTS) or "__none__",
 
 
