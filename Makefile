@@ -48,7 +48,10 @@ bench: $(STAMP)
 report: $(STAMP)
 	$(BIN)/snakemake --report results/report.html
 
+# the experiments are tagged as model training; MLflow 3.17's sidebar toggle still defaults to GenAI
+# in a fresh browser (it lives in localStorage), so open the printed link (runs table) once
 mlflow-ui: $(STAMP)
+	@echo "open http://127.0.0.1:5000/#/experiments?workflowType=machine_learning (then an experiment: its runs table)"
 	$(BIN)/mlflow server --backend-store-uri sqlite:///results/mlflow/mlflow.db --port 5000
 
 clean:

@@ -128,6 +128,12 @@ class EvaluationConfig:
     """Test samples the population searches (PSO, DE, Lévy flight) are evaluated on (0.1–5 s each)."""
     method: str = "greedy"
     """Method a stage run alone evaluates (``python -m dirs evaluate_method evaluation.method=pso``)."""
+    reference_rel_gap: float = 1e-6
+    """Relative gap the certified reference optimum must prove on heterogeneous tasks (identical tasks
+    are solved exactly); a sample whose gap is not closed within ``reference_time_limit_s`` keeps
+    its proven bound (``optimum.npz``: ``lower_bound``)."""
+    reference_time_limit_s: float = 120.0
+    """Time limit in seconds of the certified solver per sample."""
 
 
 class Demonstrator(str, Enum):
@@ -945,10 +951,19 @@ def validate_memory(cfg: DictConfig, available: int | None = None) -> None:
 
 
 def validate_evaluation(cfg) -> None:
-    """``evaluation.*`` sample counts are positive (a zero or negative count would blank a column)."""
+    """``evaluation.*`` sample counts are positive (a zero or negative count would blank a column),
+    the reference's gap lies in [0, 0.1) and its time limit is positive."""
     for key in ("timing_samples", "search_samples"):
         if cfg.evaluation[key] < 1:
             raise ParameterError(f"evaluation.{key}: must be >= 1, got {cfg.evaluation[key]}")
+    if not 0 <= cfg.evaluation.reference_rel_gap < 0.1:
+        raise ParameterError(
+            f"evaluation.reference_rel_gap: must lie in [0, 0.1), got {cfg.evaluation.reference_rel_gap}"
+        )
+    if not cfg.evaluation.reference_time_limit_s > 0:
+        raise ParameterError(
+            f"evaluation.reference_time_limit_s: must be > 0, got {cfg.evaluation.reference_time_limit_s}"
+        )
 
 
 #: Report kinds of an experiment (the rule that builds it, workflow/rules/experiments.smk).

@@ -1,10 +1,11 @@
-"""Certified optimum for heterogeneous tasks (DESIGN §9): brute force, HiGHS, identical tasks,
+"""Certified optimum for heterogeneous tasks (docs/design.md §9): brute force, HiGHS, identical tasks,
 per-sample (T, N) task fields, and the task sampler."""
 
 import itertools
 
 import numpy as np
 import pytest
+from conftest import random_instance
 
 from dirs.solvers.certified import solve_certified, solve_certified_tables, solve_tangent_milp
 from dirs.solvers.costs import cost_tables
@@ -13,8 +14,6 @@ from dirs.solvers.local_search import improve
 from dirs.solvers.oracle import solve_bounded, solve_exact
 from dirs.system import ParameterError, Scenario, SystemParams, evaluate
 from dirs.system.tasks import sample_servers, sample_tasks
-
-from conftest import random_instance
 
 
 def hetero_instance(rng, n_max=7, m_max=3, samples=1):
@@ -49,8 +48,11 @@ def test_certified_equals_brute_force(seed):
 @pytest.mark.parametrize("n,m,seed", [(20, 4, 0), (30, 3, 1), (25, 2, 2)])
 def test_certified_agrees_with_highs_tangent_milp(n, m, seed):
     rng = np.random.default_rng(seed)
-    params = SystemParams(mec_cpu_hz=rng.uniform(5e9, 15e9, size=m),
-                          cpu_cycles=rng.uniform(0.2e9, 2e9, size=n), data_bits=rng.uniform(4e5, 8e6, size=n))
+    params = SystemParams(
+        mec_cpu_hz=rng.uniform(5e9, 15e9, size=m),
+        cpu_cycles=rng.uniform(0.2e9, 2e9, size=n),
+        data_bits=rng.uniform(4e5, 8e6, size=n),
+    )
     sc = Scenario.generate(n, m, params=params, seed=seed)
     gains = sc.sample_channels(2, rng)
     tables = cost_tables(gains, params)
@@ -87,9 +89,16 @@ def test_per_sample_task_arrays_equal_per_sample_solves():
     n, m, t_ = 12, 3, 4
     sc = Scenario.generate(n, m, params=SystemParams(mec_cpu_hz=[6e9, 9e9, 12e9]), seed=2)
     gains = sc.sample_channels(t_, rng)
-    tasks = sample_tasks({"cpu_cycles": {"dist": "uniform", "low": 0.2e9, "high": 2e9},
-                          "data_bits": {"dist": "loguniform", "low": 4e5, "high": 8e6},
-                          "local_cpu_hz": {"dist": "fixed", "value": 1e9}}, n, rng, size=t_)
+    tasks = sample_tasks(
+        {
+            "cpu_cycles": {"dist": "uniform", "low": 0.2e9, "high": 2e9},
+            "data_bits": {"dist": "loguniform", "low": 4e5, "high": 8e6},
+            "local_cpu_hz": {"dist": "fixed", "value": 1e9},
+        },
+        n,
+        rng,
+        size=t_,
+    )
     params = sc.params.replace(**tasks)
     assert params.num_samples == t_ and params.per_iotd("cpu_cycles", n).shape == (t_, n)
     tables = cost_tables(gains, params)
@@ -108,8 +117,10 @@ def test_per_sample_task_arrays_equal_per_sample_solves():
         np.testing.assert_array_equal(greedy(gains, params)[t], greedy(gains[t : t + 1], one)[0])
         np.testing.assert_array_equal(remote(gains, params)[t], remote(gains[t : t + 1], one)[0])
     start = greedy(gains, params)
-    assert np.all(evaluate(improve(start, gains, params), gains, params).objective
-                  <= evaluate(start, gains, params).objective * (1 + 1e-12))
+    assert np.all(
+        evaluate(improve(start, gains, params), gains, params).objective
+        <= evaluate(start, gains, params).objective * (1 + 1e-12)
+    )
     # the searches price per-sample tasks like evaluate() (exact and searched allocation)
     from dirs.solvers.levy import levy_flight
     from dirs.solvers.swarm import pso
@@ -149,9 +160,11 @@ def test_solve_bounded_is_the_certified_root():
 
 def test_task_sampler_shapes_ranges_and_errors():
     rng = np.random.default_rng(0)
-    spec = {"cpu_cycles": {"dist": "uniform", "low": 0.2e9, "high": 2e9},
-            "data_bits": {"dist": "loguniform", "low": 4e5, "high": 8e6},
-            "local_cpu_hz": {"dist": "fixed", "value": 1.5e9}}
+    spec = {
+        "cpu_cycles": {"dist": "uniform", "low": 0.2e9, "high": 2e9},
+        "data_bits": {"dist": "loguniform", "low": 4e5, "high": 8e6},
+        "local_cpu_hz": {"dist": "fixed", "value": 1.5e9},
+    }
     one = sample_tasks(spec, 50, rng)
     assert one["cpu_cycles"].shape == (50,) and np.all((one["cpu_cycles"] >= 0.2e9) & (one["cpu_cycles"] <= 2e9))
     assert np.all((one["data_bits"] >= 4e5) & (one["data_bits"] <= 8e6))

@@ -70,7 +70,7 @@ def test_channels_shape_must_match(tmp_path):
         ({"phi_t": 0.0, "phi_e": 0.0}, "phi_t"),
         ({"phi_e": -1.0}, "phi_e"),
         ({"data_bits": float("nan")}, "data_bits"),
-        ({"cpu_cycles": [[1.0]]}, "cpu_cycles"),
+        ({"cpu_cycles": [[[1.0]]]}, "cpu_cycles"),  # (T, N) is a per-sample array; 3-D is not
     ],
 )
 def test_bad_parameters_raise_clear_errors(changes, match):

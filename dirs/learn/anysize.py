@@ -1,8 +1,8 @@
-"""Any-size learned scheduler ([anysize], DESIGN §9): one model for every number of IoTDs N and servers M.
+"""Any-size learned scheduler ([anysize], docs/design.md §9): one model for every number of IoTDs N and servers M.
 
 Why prices.  With the CPU split in closed form the decision problem is
 min Σ_i c_{i,a_i} + Σ_j φT (Σ_{i→j} √F_i)² / F_j^max.  For identical tasks it is an assignment
-problem over server "slots" (DESIGN §3), whose optimum is characterised by one *price* per server:
+problem over server "slots" (docs/design.md §3), whose optimum is characterised by one *price* per server:
 there are π_j such that every IoTD takes its cheapest option among local and c_ij + π_j √F_i, and
 server j's price lies between the marginal costs of its last used and first unused slot.  So a
 policy that outputs M numbers and decodes every IoTD by an argmin can represent the exact optimum for

@@ -1,11 +1,11 @@
-"""Certified optimum for heterogeneous tasks (DESIGN §9): Lagrangian dual bound, reduced-cost
+"""Certified optimum for heterogeneous tasks (docs/design.md §9): Lagrangian dual bound, reduced-cost
 fixing, a granularity bound, and an exact search of the few IoTDs left free.
 
-With the closed-form CPU split (DESIGN §2) one channel sample's objective is
+With the closed-form CPU split (docs/design.md §2) one channel sample's objective is
 
     f(a) = Σ_i c_{i,a_i} + Σ_j w_j L_j(a)²,   L_j(a) = Σ_{i: a_i = j} s_i,   w_j = φT / F_j^max,  s_i = √F_i,
 
-over a ∈ {0..M}^N (c_{i0} = local cost, c_{ij} = transmission cost; DESIGN §3, §9): a convex MIQP.
+over a ∈ {0..M}^N (c_{i0} = local cost, c_{ij} = transmission cost; docs/design.md §3, §9): a convex MIQP.
 
 **Dual bound.**  w L² = max_λ (λ L − λ²/(4w)), so for *any* multipliers λ ∈ R^M (λ_0 = 0, local)
 
@@ -36,13 +36,13 @@ incumbent candidate, branching on the most tied IoTD.  Larger cores, or small on
 added lazily until tight (:func:`_core_milp`; scaled so HiGHS's absolute tolerances stay far
 below tol; its gap is asked for ≥ 1e-9 relative).
 
-Incumbents at the root: Greedy + single-IoTD moves (DESIGN §5) and the relaxation's rounding, each
+Incumbents at the root: Greedy + single-IoTD moves (docs/design.md §5) and the relaxation's rounding, each
 polished by single-IoTD moves and pair exchanges (:func:`_swap_search`).  The lower bound returned
 is the best valid one (granularity bound; pruned nodes, fixed options, open nodes; HiGHS's dual
 bound), capped by the objective; the proven relative gap (objective − lower_bound)/objective is
 ≤ ``rel_gap`` unless the time limit stopped the search (``proven = False``).
 
-Identical tasks within a sample (DESIGN §3) take the exact slot assignment
+Identical tasks within a sample (docs/design.md §3) take the exact slot assignment
 (:func:`dirs.solvers.oracle._assign_one`: a totally unimodular assignment, proven optimal) unless
 ``identical="bb"`` asks for the same search as heterogeneous tasks.
 
@@ -105,8 +105,16 @@ class _Dual:
     iterations: int
 
 
-def _kkt(gam: np.ndarray, s: np.ndarray, load0: np.ndarray, w: np.ndarray, x: np.ndarray, mn: np.ndarray,
-         width: float, max_pairs: int):
+def _kkt(
+    gam: np.ndarray,
+    s: np.ndarray,
+    load0: np.ndarray,
+    w: np.ndarray,
+    x: np.ndarray,
+    mn: np.ndarray,
+    width: float,
+    max_pairs: int,
+):
     """Exact relaxation optimum for a guessed tie structure: ``(λ, consistent)`` or None.
 
     ``consistent`` is True when the structure's solution is primal feasible (every split z_ij ≥ 0)
@@ -143,12 +151,12 @@ def _kkt(gam: np.ndarray, s: np.ndarray, load0: np.ndarray, w: np.ndarray, x: np
     b[r] = -gam[ti[pi], pj]
     # Σ_j z_ij = 1
     a[npair + pi, m + r] = 1.0
-    b[npair: npair + nt] = 1.0
+    b[npair : npair + nt] = 1.0
     # λ_j / (2 w_j) − Σ s_i z_ij = base_j
     row0 = npair + nt
     a[row0 + np.arange(m), np.arange(m)] = 0.5 / w
     a[row0 + pj[srv] - 1, m + r[srv]] = -s[ti[pi[srv]]]
-    b[row0: row0 + m] = base
+    b[row0 : row0 + m] = base
     try:
         sol = np.linalg.solve(a, b)
     except np.linalg.LinAlgError:
@@ -156,7 +164,7 @@ def _kkt(gam: np.ndarray, s: np.ndarray, load0: np.ndarray, w: np.ndarray, x: np
     lam = sol[:m]
     if not np.all(np.isfinite(lam)):
         return None
-    z = sol[m: m + npair]
+    z = sol[m : m + npair]
     return lam, bool(np.all(z >= -1e-9)) and _cheapest(gam, lam, tied)
 
 
@@ -169,8 +177,17 @@ def _cheapest(gam: np.ndarray, lam: np.ndarray, tied: np.ndarray) -> bool:
     return bool(np.all(slack <= 1e-9 * (1.0 + np.abs(mn)[:, None])))
 
 
-def _dual(gam: np.ndarray, s: np.ndarray, cost0: float, load0: np.ndarray, w: np.ndarray, lam: np.ndarray,
-          tau_start: float, tau_stop: float, stop_at: float = np.inf) -> _Dual:
+def _dual(
+    gam: np.ndarray,
+    s: np.ndarray,
+    cost0: float,
+    load0: np.ndarray,
+    w: np.ndarray,
+    lam: np.ndarray,
+    tau_start: float,
+    tau_stop: float,
+    stop_at: float = np.inf,
+) -> _Dual:
     """Maximise q(λ) = cost0 + λ·load0 + Σ_i s_i min_j (γ_ij + λ_j) − Σ_j λ_j²/(4 w_j) (module doc).
 
     gam: ``(k, M+1)`` unit costs γ_ij = c_ij / s_i of the free items, ``inf`` for excluded options;
@@ -264,8 +281,7 @@ def _objective(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray) -> fl
     return float(c[np.arange(a.shape[0]), a].sum() + w @ (loads * loads))
 
 
-def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_nodes: int = 20_000,
-                cap: float = np.inf):
+def _subset_min(delta: float, kap: np.ndarray, sig: np.ndarray, w: float, max_nodes: int = 20_000, cap: float = np.inf):
     """A lower bound on min_S Σ_{m∈S} κ_m + w (δ + Σ_{m∈S} σ_m)² over subsets S (κ ≥ 0), and S.
 
     Depth-first search over the candidates in order of κ/|σ|, pruned by the continuous relaxation
@@ -339,8 +355,9 @@ class _Granularity:
         return _subset_min(d, self.kap[j][use], self.sig[j][use], float(self.w[j]), 2_000, cap)[0]
 
 
-def _server_bound(red: np.ndarray, x: np.ndarray, s: np.ndarray, w: np.ndarray, lam: np.ndarray,
-                  theta: float = 0.5) -> _Granularity:
+def _server_bound(
+    red: np.ndarray, x: np.ndarray, s: np.ndarray, w: np.ndarray, lam: np.ndarray, theta: float = 0.5
+) -> _Granularity:
     """β ``(M,)`` ≥ 0 with min_a f(a) ≥ q(λ) + Σ_j β_j: the granularity the relaxation ignores.
 
     By the identity f(a) = q(λ) + Σ_i r_i(a_i) + Σ_j w_j (L_j(a) − L̂_j)² (L̂ = λ/(2w), module doc),
@@ -425,19 +442,28 @@ def _swap_search(a: np.ndarray, c: np.ndarray, s: np.ndarray, w: np.ndarray, max
         k = int(delta.argmin())
         if not delta.flat[k] < -1e-13 * (1.0 + np.abs(cur).sum()):
             break
-        i, l = divmod(k, n)
-        a[i], a[l] = a[l], a[i]
+        i, other = divmod(k, n)
+        a[i], a[other] = a[other], a[i]
         a = _one_opt(a, c, s, w, max_rounds)
     return a
 
 
-def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, tol: float, time_limit_s: float,
-               ub_core: float, grid: int = 15):
+def _core_milp(
+    red: np.ndarray,
+    s: np.ndarray,
+    dev0: np.ndarray,
+    w: np.ndarray,
+    tol: float,
+    time_limit_s: float,
+    ub_core: float,
+    grid: int = 15,
+):
     """Solve the core left after fixing: min Σ_i r_{i,a_i} + Σ_j w_j (D_j + Σ_{i: a_i=j} s_i)², D = dev0.
 
     By the identity f(a) = q(λ) + Σ_i r_i(a_i) + Σ_j w_j (L_j(a) − λ_j/(2 w_j))² (module doc) this is
     the original problem on the free IoTDs (red: ``(k, M+1)`` reduced costs, ``inf`` = excluded;
-    dev0 = fixed loads − λ/(2w); ub_core: the incumbent's core value).  HiGHS (:func:`scipy.optimize.milp`) on an outer approximation:
+    dev0 = fixed loads − λ/(2w); ub_core: the incumbent's core value).  HiGHS
+    (:func:`scipy.optimize.milp`) on an outer approximation:
     y_j ≥ tangents of w_j D_j² (a grid, then lazily at each solution's D until tight).  Returns
     ``(choice (k,), core objective, lower bound on the core optimum, finished)``.
     """
@@ -458,22 +484,32 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
     nvar = nv + 2 * m
     cost = np.concatenate([red_s[pi, pj], np.ones(m), np.zeros(m)])
     integrality = np.concatenate([np.ones(nv), np.zeros(2 * m)])
-    bounds = Bounds(np.concatenate([np.zeros(nv + m), np.full(m, -np.inf)]),
-                    np.concatenate([np.ones(nv), np.full(2 * m, np.inf)]))
+    bounds = Bounds(
+        np.concatenate([np.zeros(nv + m), np.full(m, -np.inf)]), np.concatenate([np.ones(nv), np.full(2 * m, np.inf)])
+    )
     assign = LinearConstraint(coo_matrix((np.ones(nv), (pi, np.arange(nv))), shape=(k, nvar)), 1.0, 1.0)
     # D_j − Σ_i s_i x_ij = dev0_j
     sel = np.flatnonzero(srv)
-    dmat = coo_matrix((np.concatenate([np.ones(m), -s[pi[sel]]]),
-                       (np.concatenate([np.arange(m), pj[sel] - 1]), np.concatenate([nv + m + np.arange(m), sel]))),
-                      shape=(m, nvar))
+    dmat = coo_matrix(
+        (
+            np.concatenate([np.ones(m), -s[pi[sel]]]),
+            (np.concatenate([np.arange(m), pj[sel] - 1]), np.concatenate([nv + m + np.arange(m), sel])),
+        ),
+        shape=(m, nvar),
+    )
     define = LinearConstraint(dmat, dev0, dev0)
 
     def cuts(points):  # points: list of (j, t): y_j ≥ w_j (2 t D_j − t²)  ⇔  2 w_j t D_j − y_j ≤ w_j t²
         j = np.array([p[0] for p in points], dtype=np.int64)
         t = np.array([p[1] for p in points])
         r = np.arange(len(points))
-        mat = coo_matrix((np.concatenate([2.0 * w_s[j] * t, -np.ones(len(points))]),
-                          (np.concatenate([r, r]), np.concatenate([nv + m + j, nv + j]))), shape=(len(points), nvar))
+        mat = coo_matrix(
+            (
+                np.concatenate([2.0 * w_s[j] * t, -np.ones(len(points))]),
+                (np.concatenate([r, r]), np.concatenate([nv + m + j, nv + j])),
+            ),
+            shape=(len(points), nvar),
+        )
         return mat.tocsr(), w_s[j] * t * t
 
     reach = np.abs(dev0) + 2.0 * s.max()
@@ -481,6 +517,7 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
     mats, ubs = [], []
     best, best_val, bound, finished = None, np.inf, -np.inf, False
     factor = 0.5
+    errors = 0
     while True:
         mat, ub = cuts(points)
         mats.append(mat)
@@ -489,11 +526,22 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
         if left <= 0:
             break
         gap = factor * tol / max(min(best_val, ub_core), 1e-12)
-        res = milp(cost, integrality=integrality, bounds=bounds,
-                   constraints=[assign, define, LinearConstraint(vstack(mats).tocsr(), -np.inf, np.concatenate(ubs))],
-                   options={"time_limit": left, "mip_rel_gap": min(max(gap, 1e-9), 1e-2), "disp": False})
+        options = {"time_limit": left, "mip_rel_gap": min(max(gap, 1e-9), 1e-2), "disp": False}
+        if errors:
+            options["presolve"] = errors % 2 == 0  # after a solve error: the other presolve setting
+        res = milp(
+            cost,
+            integrality=integrality,
+            bounds=bounds,
+            constraints=[assign, define, LinearConstraint(vstack(mats).tocsr(), -np.inf, np.concatenate(ubs))],
+            options=options,
+        )
         if res.status == 2:  # infeasible: no core solution at all (the incumbent is optimal)
             return best, best_val, np.inf, True
+        if res.status == 4 and errors < 3:  # HiGHS's "solve error": retry the same model
+            errors += 1
+            points = []
+            continue
         if res.x is None:
             break
         bound = max(bound, float(res.mip_dual_bound) / kappa)
@@ -509,7 +557,7 @@ def _core_milp(red: np.ndarray, s: np.ndarray, dev0: np.ndarray, w: np.ndarray, 
             break
         if res.status != 0:  # HiGHS hit the time limit
             break
-        y = res.x[nv: nv + m] / kappa
+        y = res.x[nv : nv + m] / kappa
         loose = w * d * d > y + max(0.25 * tol / m, 1e-6 / kappa)
         if not loose.any():  # cuts tight but HiGHS's gap not within tol: tighten the gap
             points = []
@@ -532,9 +580,18 @@ class _Result:
     proven: bool
 
 
-def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.ndarray, rel_gap: float,
-               time_limit_s: float, node_limit: int, core_milp_above: int = 8, core_budget: int = 400,
-               server_bound: bool = True) -> _Result:
+def _solve_one(
+    c: np.ndarray,
+    sf: np.ndarray,
+    w_raw: np.ndarray,
+    incumbent: np.ndarray,
+    rel_gap: float,
+    time_limit_s: float,
+    node_limit: int,
+    core_milp_above: int = 8,
+    core_budget: int = 400,
+    server_bound: bool = True,
+) -> _Result:
     """Certified optimum of one sample: c ``(N, M+1)`` option costs, sf ``(N,)`` √F, w_raw ``(M,)``."""
     t_start = time.perf_counter()
     n, m1 = c.shape
@@ -569,8 +626,7 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
     gran = None
     beta = np.zeros(m1 - 1)
     if server_bound:
-        gran = max((_server_bound(red, root.x, s, w, root.lam, theta) for theta in _THETAS),
-                   key=lambda g: g.beta.sum())
+        gran = max((_server_bound(red, root.x, s, w, root.lam, theta) for theta in _THETAS), key=lambda g: g.beta.sum())
         beta = gran.beta
     global_lb = root.bound + float(beta.sum())
     if global_lb >= ub - tol():
@@ -616,8 +672,27 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
     if k <= core_milp_above:
         # a small core: depth-first branch and bound with the dual bound at every node
         best_a, ub, floor, nodes, status = _branch_and_bound(
-            c, s, w, gam, spread, tau_stop, root, allowed, free_idx, base, cost0, load0, best_a, ub, floor,
-            rel_gap, t_start, time_limit_s, node_limit, core_budget)
+            c,
+            s,
+            w,
+            gam,
+            spread,
+            tau_stop,
+            root,
+            allowed,
+            free_idx,
+            base,
+            cost0,
+            load0,
+            best_a,
+            ub,
+            floor,
+            rel_gap,
+            t_start,
+            time_limit_s,
+            node_limit,
+            core_budget,
+        )
         if status != "budget":
             return _Result(best_a, ub, min(ub, max(floor, global_lb)), root_bound, nodes, k, status == "done")
         floor = root_floor  # the core MILP below re-solves the whole core
@@ -639,8 +714,28 @@ def _solve_one(c: np.ndarray, sf: np.ndarray, w_raw: np.ndarray, incumbent: np.n
     return _Result(best_a, ub, lb, root_bound, nodes, k, finished or ub - lb <= tol_abs)
 
 
-def _branch_and_bound(c, s, w, gam, spread, tau_stop, root, allowed, free_idx, base, cost0, load0, best_a, ub,
-                      floor, rel_gap, t_start, time_limit_s, node_limit, budget):
+def _branch_and_bound(
+    c,
+    s,
+    w,
+    gam,
+    spread,
+    tau_stop,
+    root,
+    allowed,
+    free_idx,
+    base,
+    cost0,
+    load0,
+    best_a,
+    ub,
+    floor,
+    rel_gap,
+    t_start,
+    time_limit_s,
+    node_limit,
+    budget,
+):
     """Depth-first branch and bound over the free IoTDs (module doc).
 
     A node = its allowed options ``(k, M+1)``, the parent's multipliers and bound.  Returns
@@ -729,10 +824,17 @@ def _check(rel_gap: float, time_limit_s: float, node_limit: int, identical: str)
         raise ParameterError(f"identical: unknown mode {identical!r}; allowed: {list(_IDENTICAL)}")
 
 
-def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_limit_s: float = 60.0,
-                           node_limit: int = 1_000_000, identical: str = "assignment",
-                           start: np.ndarray | None = None, core_milp_above: int = 8) -> CertifiedSolution:
-    """Certified optimum of every sample of ``tables`` (module docstring; DESIGN §9).
+def solve_certified_tables(
+    tables: CostTables,
+    *,
+    rel_gap: float = 1e-6,
+    time_limit_s: float = 60.0,
+    node_limit: int = 1_000_000,
+    identical: str = "assignment",
+    start: np.ndarray | None = None,
+    core_milp_above: int = 8,
+) -> CertifiedSolution:
+    """Certified optimum of every sample of ``tables`` (module docstring; docs/design.md §9).
 
     rel_gap: prune when the bound is within ``rel_gap``·UB of the incumbent UB (the proven gap is
     then ≤ rel_gap; the HiGHS core is asked for at least 1e-9).  time_limit_s: per sample; a
@@ -740,7 +842,7 @@ def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_li
     branch-and-bound nodes per sample; 1 = the root alone (incumbents, relaxation and granularity
     bounds, no search; :func:`dirs.solvers.oracle.solve_bounded`).  core_milp_above: cores with more
     free IoTDs go to HiGHS directly (smaller ones too, after 400 own nodes).  identical:
-    ``"assignment"`` solves a sample with identical tasks by the exact slot assignment (DESIGN §3),
+    ``"assignment"`` solves a sample with identical tasks by the exact slot assignment (docs/design.md §3),
     ``"bb"`` by the same search as heterogeneous ones.  start: optional ``(T, N)`` decisions used
     as incumbents besides Greedy.
     """
@@ -760,8 +862,19 @@ def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_li
             raise ParameterError(f"start: expected shape ({t_}, {n}), got {st.shape}")
         better = tables.objective(st) < tables.objective(greedy)
         greedy = np.where(better[:, None], st, greedy)
-    out = {k: [] for k in ("decisions", "objective", "lower_bound", "root_bound", "nodes", "free_iotds",
-                           "solve_time_s", "proven")}
+    out = {
+        k: []
+        for k in (
+            "decisions",
+            "objective",
+            "lower_bound",
+            "root_bound",
+            "nodes",
+            "free_iotds",
+            "solve_time_s",
+            "proven",
+        )
+    }
     for t in range(t_):
         t0 = time.perf_counter()
         sf = sf_tn[t]
@@ -784,26 +897,44 @@ def solve_certified_tables(tables: CostTables, *, rel_gap: float = 1e-6, time_li
     objective = tables.objective(decisions)
     lower = np.minimum(np.asarray(out["lower_bound"]), objective)
     return CertifiedSolution(
-        decisions=decisions, objective=objective, lower_bound=lower,
-        root_bound=np.asarray(out["root_bound"]), nodes=np.asarray(out["nodes"], dtype=np.int64),
+        decisions=decisions,
+        objective=objective,
+        lower_bound=lower,
+        root_bound=np.asarray(out["root_bound"]),
+        nodes=np.asarray(out["nodes"], dtype=np.int64),
         free_iotds=np.asarray(out["free_iotds"], dtype=np.int64),
-        solve_time_s=np.asarray(out["solve_time_s"]), proven=np.asarray(out["proven"], dtype=bool),
+        solve_time_s=np.asarray(out["solve_time_s"]),
+        proven=np.asarray(out["proven"], dtype=bool),
     )
 
 
-def solve_certified(gains: np.ndarray, params: SystemParams, *, rel_gap: float = 1e-6,
-                    time_limit_s: float = 60.0, node_limit: int = 1_000_000, identical: str = "assignment",
-                    start: np.ndarray | None = None, core_milp_above: int = 8) -> CertifiedSolution:
-    """Certified optimal decisions for every channel sample, any task sizes (DESIGN §9).
+def solve_certified(
+    gains: np.ndarray,
+    params: SystemParams,
+    *,
+    rel_gap: float = 1e-6,
+    time_limit_s: float = 60.0,
+    node_limit: int = 1_000_000,
+    identical: str = "assignment",
+    start: np.ndarray | None = None,
+    core_milp_above: int = 8,
+) -> CertifiedSolution:
+    """Certified optimal decisions for every channel sample, any task sizes (docs/design.md §9).
 
     gains: ``(T, N, M)`` (or ``(N, M)``); params: per-IoTD fields may be per sample ``(T, N)``.
     Returns a :class:`CertifiedSolution` (decisions ``(T, N)``, objective, lower_bound, gap, and
     per-sample nodes and solve times); see :func:`solve_certified_tables` for the options.
     """
     g = np.asarray(gains, dtype=np.float64)
-    return solve_certified_tables(cost_tables(g, params), rel_gap=rel_gap, time_limit_s=time_limit_s,
-                                  node_limit=node_limit, identical=identical, start=start,
-                                  core_milp_above=core_milp_above)
+    return solve_certified_tables(
+        cost_tables(g, params),
+        rel_gap=rel_gap,
+        time_limit_s=time_limit_s,
+        node_limit=node_limit,
+        identical=identical,
+        start=start,
+        core_milp_above=core_milp_above,
+    )
 
 
 __all__ = ["CertifiedSolution", "solve_certified", "solve_certified_tables"]
@@ -827,14 +958,21 @@ class MilpResult:
     """True when the last MILP was solved to ``mip_rel_gap`` and its cuts were tight at the solution."""
 
 
-def solve_tangent_milp(tables: CostTables, t: int = 0, *, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-9,
-                       initial_cuts: int = 8, max_rounds: int = 50) -> MilpResult:
+def solve_tangent_milp(
+    tables: CostTables,
+    t: int = 0,
+    *,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-9,
+    initial_cuts: int = 8,
+    max_rounds: int = 50,
+) -> MilpResult:
     """Reference optimum of sample ``t`` by HiGHS (:func:`scipy.optimize.milp`) on a tangent-cut MILP.
 
     Variables x_ij ∈ {0, 1} (option j of IoTD i, one per IoTD) and y_j ≥ 0 with
     y_j ≥ w_j (2 L̄ L_j − L̄²) (tangents of w_j L_j² at points L̄, L_j = Σ_i s_i x_ij); minimise
     Σ c_ij x_ij + Σ y_j.  Tangents start at ``initial_cuts`` points per server and are added lazily
-    at each solution's loads until every y_j is tight (DESIGN §9: an outer approximation of the
+    at each solution's loads until every y_j is tight (docs/design.md §9: an outer approximation of the
     convex MIQP, exact at convergence).  ``time_limit_s`` covers every round together.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -879,9 +1017,13 @@ def solve_tangent_milp(tables: CostTables, t: int = 0, *, time_limit_s: float = 
         left = time_limit_s - (time.perf_counter() - t0)
         if left <= 0:
             break
-        res = milp(cost, integrality=integrality, bounds=bounds,
-                   constraints=[assign, LinearConstraint(vstack(mats).tocsr(), -np.inf, np.concatenate(ubs))],
-                   options={"time_limit": left, "mip_rel_gap": mip_rel_gap, "disp": False})
+        res = milp(
+            cost,
+            integrality=integrality,
+            bounds=bounds,
+            constraints=[assign, LinearConstraint(vstack(mats).tocsr(), -np.inf, np.concatenate(ubs))],
+            options={"time_limit": left, "mip_rel_gap": mip_rel_gap, "disp": False},
+        )
         rounds += 1
         if res.x is None:
             break
@@ -900,8 +1042,14 @@ def solve_tangent_milp(tables: CostTables, t: int = 0, *, time_limit_s: float = 
         if res.status != 0:  # time limit inside HiGHS
             break
         new = [(j, float(loads[j])) for j in np.flatnonzero(loose)]
-    return MilpResult(decision=np.asarray(a_best, dtype=np.int64), objective=float(f_best),
-                      lower_bound=bound, rounds=rounds, seconds=time.perf_counter() - t0, converged=converged)
+    return MilpResult(
+        decision=np.asarray(a_best, dtype=np.int64),
+        objective=float(f_best),
+        lower_bound=bound,
+        rounds=rounds,
+        seconds=time.perf_counter() - t0,
+        converged=converged,
+    )
 
 
 __all__ += ["MilpResult", "solve_tangent_milp"]

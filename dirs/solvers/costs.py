@@ -1,8 +1,8 @@
 """Per-sample cost tables shared by every solver: transmission cost per (IoTD, server), local cost.
 
-With the closed-form allocation (DESIGN §2) the objective of one channel sample is
-Σ_i c_{i,a_i} + Σ_j φT (Σ_{i: a_i=j} √F_i)² / F_j^max (DESIGN §3, §9): the tables hold c (local
-and transmission costs) and √F.  Task fields given per sample (DESIGN §9) make ``local`` and
+With the closed-form allocation (docs/design.md §2) the objective of one channel sample is
+Σ_i c_{i,a_i} + Σ_j φT (Σ_{i: a_i=j} √F_i)² / F_j^max (docs/design.md §3, §9): the tables hold c (local
+and transmission costs) and √F.  Task fields given per sample (docs/design.md §9) make ``local`` and
 ``sqrt_f`` ``(T, N)``; otherwise they stay ``(N,)``, so per-IoTD-only results do not change.
 """
 
@@ -50,7 +50,7 @@ class CostTables:
         """(T, N) √F (a broadcast view when it is per IoTD only)."""
         return np.broadcast_to(self.sqrt_f, self.tx.shape[:2])
 
-    def take(self, index) -> "CostTables":
+    def take(self, index) -> CostTables:
         """The tables of the samples ``index`` (a slice or an index array): slices ``tx`` and every
         per-sample ``(T, N)`` field alike."""
         if isinstance(index, (int, np.integer)):
@@ -89,7 +89,7 @@ class CostTables:
 
 def cost_tables(gains: np.ndarray, params: SystemParams) -> CostTables:
     """Cost tables of channel samples ``gains`` ``(T, N, M)`` (or ``(N, M)``) under ``params``,
-    whose per-IoTD fields may be per sample ``(T, N)`` (DESIGN §9)."""
+    whose per-IoTD fields may be per sample ``(T, N)`` (docs/design.md §9)."""
     g = check_gains(gains)
     if g.ndim == 2:
         g = g[None]

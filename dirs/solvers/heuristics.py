@@ -1,4 +1,4 @@
-"""Heuristic baselines (paper §V-D; DESIGN §5): Local, Remote, Random, and our Greedy.
+"""Heuristic baselines (paper §V-D; docs/design.md §5): Local, Remote, Random, and our Greedy.
 
 * **Local**: every IoTD computes locally.
 * **Remote**: every IoTD offloads to its strongest-gain server; while a server's per-IoTD CPU share
@@ -31,7 +31,7 @@ def capacity_rule(decisions: np.ndarray, gains: np.ndarray, params: SystemParams
     With the exact CPU split f_ij = F_j^max √F_i / S_j (S_j = Σ √F_k over the kept IoTDs), the
     strongest-gain prefix of length k is kept iff S_k / F^max ≤ min_{i ≤ k} √F_i / f_i0, which is
     monotone in k; the longest such prefix is kept.  Loop over servers only.  Task fields may be
-    per sample ``(T, N)`` (DESIGN §9).
+    per sample ``(T, N)`` (docs/design.md §9).
     """
     a = np.array(decisions, dtype=np.int64, copy=True)
     g = np.asarray(gains, dtype=np.float64)
@@ -120,8 +120,13 @@ HEURISTICS = {
 def _register() -> None:
     from dirs.methods import register
 
-    for name, label, fn in (("local", "Local", local), ("remote", "Remote", remote),
-                            ("random", "Random", random_decision), ("greedy", "Greedy", greedy)):
+    for name, label, fn in (
+        ("local", "Local", local),
+        ("remote", "Remote", remote),
+        ("random", "Random", random_decision),
+        ("greedy", "Greedy", greedy),
+    ):
+
         def build(cfg, params, rng, _fn=fn, _name=name):
             if _name == "random":
                 return lambda g: _fn(g, params, rng)

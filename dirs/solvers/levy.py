@@ -1,4 +1,4 @@
-"""Lévy flight search over offloading decisions (paper §IV-C, Algorithm 4; DESIGN §4).
+"""Lévy flight search over offloading decisions (paper §IV-C, Algorithm 4; docs/design.md §4).
 
 Two variants, both vectorised over a population ``P`` and a batch of ``T`` channel samples (arrays
 ``(P, T, N)``), both with greedy selection (eq. 23) so a member never gets worse:
@@ -67,8 +67,7 @@ def _as_rng(rng) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-def check_settings(population: int, iterations: int, beta: float, th: float, variant: str,
-                   allocation: str) -> None:
+def check_settings(population: int, iterations: int, beta: float, th: float, variant: str, allocation: str) -> None:
     """Fail early, naming the setting and the allowed values."""
     if int(population) < 1:
         raise ParameterError(f"population: must be >= 1, got {population}")
@@ -93,8 +92,7 @@ def normalised_gains(gains: np.ndarray) -> np.ndarray:
     return np.concatenate([loc, share], axis=-1)
 
 
-def h_mutation(x: np.ndarray, hnorm: np.ndarray, gamma: float, beta: float,
-               rng: np.random.Generator) -> np.ndarray:
+def h_mutation(x: np.ndarray, hnorm: np.ndarray, gamma: float, beta: float, rng: np.random.Generator) -> np.ndarray:
     """Mutant of eqs. 20-21: IoTD i re-draws uniformly from {0..M} where γ·|d_i| > ĥ_{i,x_i}.
 
     x: ``(P, T, N)`` decisions; hnorm: ``(T, N, M+1)`` from :func:`normalised_gains`.
@@ -118,8 +116,9 @@ def classic_move(x: np.ndarray, num_servers: int, beta: float, eta: float, rng: 
     return np.clip(np.rint(x + eta * d), 0, num_servers).astype(np.int64)
 
 
-def init_population(start: np.ndarray, population: int, hnorm: np.ndarray, beta: float,
-                    rng: np.random.Generator, gamma: float = 1.0) -> np.ndarray:
+def init_population(
+    start: np.ndarray, population: int, hnorm: np.ndarray, beta: float, rng: np.random.Generator, gamma: float = 1.0
+) -> np.ndarray:
     """Initial population ``(P, T, N)`` from ``start`` ``(T, N)``.
 
     Member 0 is ``start`` itself (so with greedy selection the result is never worse than the
@@ -135,8 +134,9 @@ def init_population(start: np.ndarray, population: int, hnorm: np.ndarray, beta:
 STARTS = ("greedy", "remote", "best", "random")
 
 
-def start_decisions(kind: str, gains: np.ndarray, params: SystemParams, tables: CostTables | None = None,
-                    rng=None) -> np.ndarray:
+def start_decisions(
+    kind: str, gains: np.ndarray, params: SystemParams, tables: CostTables | None = None, rng=None
+) -> np.ndarray:
     """Start decisions ``(T, N)`` of a search: ``greedy`` | ``remote`` | ``best`` (the better of the
     two per sample) | ``random`` (uniform in {0..M}, no capacity rule)."""
     from dirs.solvers.heuristics import greedy_tables, remote
@@ -165,7 +165,7 @@ class _Physics:
     """Per-IoTD / per-server constants for pricing an explicit allocation, broadcast-ready."""
 
     x: np.ndarray  # (T, N, M) h/σ²
-    data_bits: np.ndarray  # (N,), or (T, N) per sample (DESIGN §9)
+    data_bits: np.ndarray  # (N,), or (T, N) per sample (docs/design.md §9)
     bandwidth: np.ndarray  # (N,) or (T, N)
     cpu_cycles: np.ndarray  # (N,) or (T, N)
     pmax: np.ndarray  # (N,) or (T, N)
@@ -175,7 +175,7 @@ class _Physics:
     phi_e: float
 
     @classmethod
-    def build(cls, gains: np.ndarray, params: SystemParams) -> "_Physics":
+    def build(cls, gains: np.ndarray, params: SystemParams) -> _Physics:
         n, m = gains.shape[-2:]
         params.check_sizes(n, m, gains.shape[0] if gains.ndim == 3 else None)
         loc, _, _ = local_cost(params)
@@ -227,8 +227,9 @@ def equal_shares(a: np.ndarray, fmax: np.ndarray) -> np.ndarray:
     return np.where(a > 0, np.take_along_axis(share, np.maximum(a - 1, 0), -1), 0.0)
 
 
-def price_allocation(decisions: np.ndarray, cpu_hz: np.ndarray, power_w: np.ndarray, gains: np.ndarray,
-                     params: SystemParams) -> np.ndarray:
+def price_allocation(
+    decisions: np.ndarray, cpu_hz: np.ndarray, power_w: np.ndarray, gains: np.ndarray, params: SystemParams
+) -> np.ndarray:
     """Objective ``(T,)`` of decisions with an explicit allocation (f, p), each ``(T, N)``.
 
     The allocation must be feasible (checked): 0 < p ≤ P_max, f > 0 for offloaded IoTDs and
@@ -257,15 +258,26 @@ def _mutate_alloc(f, p, gamma, beta, rng):
     """Multiplicative Lévy steps of f and p in log space: v = x · exp(s·γ·d)."""
     df = mantegna_steps(beta, f.shape, rng)
     dp = mantegna_steps(beta, p.shape, rng)
-    return (f * np.exp(np.clip(_LOG_STEP * gamma * df, -30, 30)),
-            p * np.exp(np.clip(_LOG_STEP * gamma * dp, -30, 30)))
+    return (f * np.exp(np.clip(_LOG_STEP * gamma * df, -30, 30)), p * np.exp(np.clip(_LOG_STEP * gamma * dp, -30, 30)))
 
 
 # ------------------------------------------------------------------------------ the search
-def levy_flight(gains, params: SystemParams, start=None, *, population: int = 5, iterations: int = 10,
-                beta: float = 1.5, th: float = 0.4, variant: str = "proposed", rng=None,
-                allocation: str = "exact", tables: CostTables | None = None, eta: float = 1.0,
-                progress: bool = False) -> LevyResult:
+def levy_flight(
+    gains,
+    params: SystemParams,
+    start=None,
+    *,
+    population: int = 5,
+    iterations: int = 10,
+    beta: float = 1.5,
+    th: float = 0.4,
+    variant: str = "proposed",
+    rng=None,
+    allocation: str = "exact",
+    tables: CostTables | None = None,
+    eta: float = 1.0,
+    progress: bool = False,
+) -> LevyResult:
     """Lévy flight search (Alg. 4, or the classic eq. 18) from ``start`` on every channel sample.
 
     gains: ``(T, N, M)`` (or ``(N, M)``); start: ``(T, N)`` decisions, ``None`` = Remote
@@ -378,11 +390,16 @@ def levy_kwargs(settings) -> dict:
     """Keyword arguments of :func:`levy_flight` from one Lévy settings block of the config
     (``search.online``, ``search.demo``, ``search.fig4``: population, iterations, beta, th, and
     optionally variant and allocation) — the one place that turns settings into a search."""
+
     def plain(v):
         return str(getattr(v, "value", v))
 
-    out = dict(population=int(settings.population), iterations=int(settings.iterations),
-               beta=float(settings.beta), th=float(settings.th))
+    out = dict(
+        population=int(settings.population),
+        iterations=int(settings.iterations),
+        beta=float(settings.beta),
+        th=float(settings.th),
+    )
     for key in ("variant", "allocation"):
         if key in settings and settings[key] is not None:
             out[key] = plain(settings[key])

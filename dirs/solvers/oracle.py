@@ -1,4 +1,4 @@
-"""Exact optimum of the offloading problem (DESIGN §3) and bounds for heterogeneous tasks.
+"""Exact optimum of the offloading problem (docs/design.md §3) and bounds for heterogeneous tasks.
 
 With identical task sizes the objective is Σ_i c_{i,a_i} + Σ_j φT F n_j² / F_j^max.  The congestion
 term is convex in n_j, so the k-th IoTD on server j adds φT F (2k − 1) / F_j^max: every server gets
@@ -8,7 +8,7 @@ exact optimum (an IoTD matched with a non-positive saving stays local).  Slots w
 at least every IoTD's best saving on that server can never be used and are pruned, so the problem has
 about N × (a few per server) entries.
 
-With heterogeneous CPU demands the problem is a convex MIQP (DESIGN §9):
+With heterogeneous CPU demands the problem is a convex MIQP (docs/design.md §9):
 :func:`dirs.solvers.certified.solve_certified` proves the optimum (Lagrangian dual bound + branch and
 bound); :func:`solve_bounded` is its root alone (best decision found, the exact relaxation bound and
 the gap); :func:`relaxation_lower_bound` is the older Frank-Wolfe bound of the same relaxation.
@@ -50,14 +50,14 @@ def _assign_one(tx: np.ndarray, local: np.ndarray, slot_unit: np.ndarray) -> np.
 def solve_exact_tables(tables: CostTables) -> np.ndarray:
     """Exact decisions ``(T, N)`` from precomputed :class:`CostTables` (identical tasks only).
 
-    With per-sample task fields (DESIGN §9) the tasks must be identical within each sample; F may
+    With per-sample task fields (docs/design.md §9) the tasks must be identical within each sample; F may
     differ between samples.
     """
     sf = tables.sqrt_f
     if not np.all(sf == sf[..., :1]):
         raise ParameterError(
-            "cpu_cycles: solve_exact needs identical task sizes (DESIGN §3); use "
-            "dirs.solvers.certified.solve_certified for heterogeneous tasks (DESIGN §9)"
+            "cpu_cycles: solve_exact needs identical task sizes (docs/design.md §3); use "
+            "dirs.solvers.certified.solve_certified for heterogeneous tasks (docs/design.md §9)"
         )
     out = np.empty(tables.tx.shape[:2], dtype=np.int64)
     if sf.ndim == 1 and tables.local.ndim == 1:
@@ -139,7 +139,7 @@ def solve_bounded(gains: np.ndarray, params: SystemParams, fw_iterations: int = 
 
     The root of :func:`dirs.solvers.certified.solve_certified` (no branching): Greedy + local
     search and the relaxation's rounding as incumbents, the exact continuous relaxation (Lagrangian
-    dual, DESIGN §9) as the bound — tighter than :func:`relaxation_lower_bound`'s Frank-Wolfe
+    dual, docs/design.md §9) as the bound — tighter than :func:`relaxation_lower_bound`'s Frank-Wolfe
     bound, and exact for identical tasks.  ``fw_iterations`` is kept for compatibility (unused).
     Use ``solve_certified`` for a proven optimum.
     """

@@ -1,4 +1,4 @@
-"""Population baselines of paper §V-D on the decision space {0..M}^N (DESIGN §5): PSO and DE.
+"""Population baselines of paper §V-D on the decision space {0..M}^N (docs/design.md §5): PSO and DE.
 
 * :func:`differential_evolution_search` — SciPy's :func:`scipy.optimize.differential_evolution`
   (``integrality`` on every IoTD, ``vectorized=True`` so each generation is one call of
@@ -63,8 +63,9 @@ def heuristic_seeds(gains: np.ndarray, params: SystemParams, tables: CostTables)
     return np.stack([greedy_tables(tables), remote(gains, params)])
 
 
-def initial_population(size: int, gains, params, tables: CostTables, seeded: bool,
-                       rng: np.random.Generator) -> np.ndarray:
+def initial_population(
+    size: int, gains, params, tables: CostTables, seeded: bool, rng: np.random.Generator
+) -> np.ndarray:
     """(size, T, N) initial decisions: uniform in {0..M}; with ``seeded`` the first members are
     the heuristic solutions of :func:`heuristic_seeds`."""
     t_, n, m = tables.tx.shape
@@ -83,9 +84,19 @@ def _finish(single: bool, res: SwarmResult) -> SwarmResult:
 
 
 # ------------------------------------------------------------------------------------ PSO
-def pso(gains, params: SystemParams, *, particles: int = 30, iterations: int = 100, seeded: bool = False,
-        rng=None, tables: CostTables | None = None, w: float = 0.7298, c1: float = 1.49618,
-        c2: float = 1.49618) -> SwarmResult:
+def pso(
+    gains,
+    params: SystemParams,
+    *,
+    particles: int = 30,
+    iterations: int = 100,
+    seeded: bool = False,
+    rng=None,
+    tables: CostTables | None = None,
+    w: float = 0.7298,
+    c1: float = 1.49618,
+    c2: float = 1.49618,
+) -> SwarmResult:
     """Global-best PSO on every channel sample at once (see module docstring).
 
     Positions live in [−0.5, M + 0.5]^N; a particle's decision is its rounded position.  Velocities
@@ -128,15 +139,33 @@ def pso(gains, params: SystemParams, *, particles: int = 30, iterations: int = 1
         gi = pbest_f.argmin(0)
         history[it] = pbest_f[gi, cols]
     best = decode(pbest_x[gi, cols])
-    return _finish(single, SwarmResult(decisions=best, objective=pbest_f[gi, cols], initial=initial,
-                                       history=history, evaluations=int(particles) * (int(iterations) + 1)))
+    return _finish(
+        single,
+        SwarmResult(
+            decisions=best,
+            objective=pbest_f[gi, cols],
+            initial=initial,
+            history=history,
+            evaluations=int(particles) * (int(iterations) + 1),
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------- DE
-def differential_evolution_search(gains, params: SystemParams, *, popsize: int = 2, maxiter: int = 100,
-                                  seeded: bool = False, rng=None, tables: CostTables | None = None,
-                                  mutation=(0.5, 1.0), recombination: float = 0.7,
-                                  strategy: str = "best1bin", progress: bool = False) -> SwarmResult:
+def differential_evolution_search(
+    gains,
+    params: SystemParams,
+    *,
+    popsize: int = 2,
+    maxiter: int = 100,
+    seeded: bool = False,
+    rng=None,
+    tables: CostTables | None = None,
+    mutation=(0.5, 1.0),
+    recombination: float = 0.7,
+    strategy: str = "best1bin",
+    progress: bool = False,
+) -> SwarmResult:
     """SciPy differential evolution on each channel sample (see module docstring).
 
     ``popsize`` is SciPy's multiplier: the population has popsize·N members (at least 5);
@@ -177,21 +206,37 @@ def differential_evolution_search(gains, params: SystemParams, *, popsize: int =
             hist.append(float(intermediate_result.fun))
 
         res = differential_evolution(
-            fun, bounds, integrality=integrality, vectorized=True, updating="deferred", polish=False,
-            init=init[:, t, :].astype(np.float64), maxiter=int(maxiter), popsize=int(popsize), tol=0.0,
-            atol=0.0, mutation=mutation, recombination=recombination, strategy=strategy,
-            rng=np.random.default_rng(rng.integers(1 << 62)), callback=callback,
+            fun,
+            bounds,
+            integrality=integrality,
+            vectorized=True,
+            updating="deferred",
+            polish=False,
+            init=init[:, t, :].astype(np.float64),
+            maxiter=int(maxiter),
+            popsize=int(popsize),
+            tol=0.0,
+            atol=0.0,
+            mutation=mutation,
+            recombination=recombination,
+            strategy=strategy,
+            rng=np.random.default_rng(rng.integers(1 << 62)),
+            callback=callback,
         )
         decisions[t] = np.clip(np.rint(res.x), 0, m).astype(np.int64)
         objective[t] = one.objective(decisions[t][None])[0]
         first = float(one.objective(init[:, t, None, :]).min())
         h = np.minimum.accumulate(np.array([first] + hist))
         history[: len(h), t] = h
-        history[len(h):, t] = h[-1]
+        history[len(h) :, t] = h[-1]
         evaluations = max(evaluations, size * (int(res.nit) + 1))
     initial = history[0].copy()
-    return _finish(single, SwarmResult(decisions=decisions, objective=objective, initial=initial,
-                                       history=history, evaluations=evaluations))
+    return _finish(
+        single,
+        SwarmResult(
+            decisions=decisions, objective=objective, initial=initial, history=history, evaluations=evaluations
+        ),
+    )
 
 
 def tables_slice(tables: CostTables, t: int) -> CostTables:
@@ -202,10 +247,19 @@ def tables_slice(tables: CostTables, t: int) -> CostTables:
 #: Registry for the benchmark and stages: name → callable(gains, params, budget, seeded, rng, tables).
 SWARMS = {
     "pso": lambda g, p, budget, seeded, rng, tables=None, **kw: pso(
-        g, p, iterations=budget, seeded=seeded, rng=rng, tables=tables, **kw),
+        g, p, iterations=budget, seeded=seeded, rng=rng, tables=tables, **kw
+    ),
     "de": lambda g, p, budget, seeded, rng, tables=None, **kw: differential_evolution_search(
-        g, p, maxiter=budget, seeded=seeded, rng=rng, tables=tables, **kw),
+        g, p, maxiter=budget, seeded=seeded, rng=rng, tables=tables, **kw
+    ),
 }
 
-__all__ = ["SWARMS", "SwarmResult", "differential_evolution_search", "heuristic_seeds", "initial_population",
-           "pso", "tables_slice"]
+__all__ = [
+    "SWARMS",
+    "SwarmResult",
+    "differential_evolution_search",
+    "heuristic_seeds",
+    "initial_population",
+    "pso",
+    "tables_slice",
+]

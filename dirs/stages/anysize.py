@@ -29,11 +29,12 @@ log = logging.getLogger(__name__)
 
 def train_anysize(cfg, *, model: str | Path, checkpoint: str | Path | None = None) -> None:
     """Train the any-size scheduler with ``cfg.anysize`` (overrides of ``AnySizeSettings``) → ``model/``."""
+    from dirs.config import to_container
     from dirs.learn.anysize_train import AnySizeSettings
 
     train = lookup("anysize", "dirs.learn.anysize").train
     try:
-        settings = AnySizeSettings.from_dict(dict(cfg.anysize))
+        settings = AnySizeSettings.from_dict(to_container(cfg.anysize))
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"anysize: {exc}") from None
     with stage_run("train_anysize", cfg) as run:

@@ -60,7 +60,12 @@ def solve_optimum(cfg, *, scenario: str | Path, channels: str | Path, optimum: s
     """Reference optimum (docs/design.md §3) of every test sample → ``optimum.npz``."""
     with stage_run("solve_optimum", cfg) as run:
         sc, gains = load_instance(scenario, channels)
-        ref = reference_optimum(gains, sc.params)
+        ref = reference_optimum(
+            gains,
+            sc.params,
+            rel_gap=float(cfg.evaluation.reference_rel_gap),
+            time_limit_s=float(cfg.evaluation.reference_time_limit_s),
+        )
         c = evaluate(ref.decisions, gains, sc.params)
         io.write_npz_with_provenance(
             optimum,
@@ -160,7 +165,11 @@ def _method_reads(method: str = "", **_) -> list[str]:
 
 
 STAGES = {
-    "solve_optimum": Stage(solve_optimum, lambda cfg: {**scenario_files(cfg), "optimum": optimum_file(cfg)}),
+    "solve_optimum": Stage(
+        solve_optimum,
+        lambda cfg: {**scenario_files(cfg), "optimum": optimum_file(cfg)},
+        reads=("evaluation.reference_rel_gap", "evaluation.reference_time_limit_s"),
+    ),
     "evaluate_method": Stage(
         evaluate_method,
         lambda cfg: {

@@ -1,4 +1,4 @@
-"""Exact resource allocation for a fixed offloading decision (DESIGN §2).
+"""Exact resource allocation for a fixed offloading decision (docs/design.md §2).
 
 Given the decision, problem P1 separates:
 
@@ -85,7 +85,7 @@ def lambertw0(z: np.ndarray) -> np.ndarray:
 
 
 def optimal_transmission(x, phi_t: float, phi_e: float, data_bits, bandwidth_hz, max_power_w):
-    """Optimal power p* (DESIGN §2) and the resulting transmission time and energy.
+    """Optimal power p* (docs/design.md §2) and the resulting transmission time and energy.
 
     x = h/σ² (any shape; per-IoTD fields broadcast against it).  Returns ``(p, time, energy)``
     with every p in (0, P_max].  At the unconstrained optimum ln(1 + p x) = ln u = 1 + W0(c/e), so
@@ -124,7 +124,7 @@ def optimal_transmission(x, phi_t: float, phi_e: float, data_bits, bandwidth_hz,
 
 
 def optimal_power(x: np.ndarray, phi_t: float, phi_e: float, max_power_w) -> np.ndarray:
-    """Optimal transmit power p* in (0, P_max] for normalised gains ``x = h/σ²`` (DESIGN §2)."""
+    """Optimal transmit power p* in (0, P_max] for normalised gains ``x = h/σ²`` (docs/design.md §2)."""
     return optimal_transmission(x, phi_t, phi_e, 1.0, 1.0, max_power_w)[0]
 
 
@@ -139,7 +139,7 @@ def transmission_cost(gains: np.ndarray, params: SystemParams) -> tuple[np.ndarr
     """Cost of transmitting each IoTD's task to each server at the optimal power.
 
     ``gains``: ``(..., N, M)`` channel gains h_ij; per-IoTD fields may be ``(N,)`` or per sample
-    ``(T, N)`` (DESIGN §9; then ``gains`` is ``(T, N, M)``).  Returns ``(cost, time, energy, power)``,
+    ``(T, N)`` (docs/design.md §9; then ``gains`` is ``(T, N, M)``).  Returns ``(cost, time, energy, power)``,
     each of shape ``(..., N, M)``, where cost = φT·time + φE·energy (transmission only; the server's
     compute cost is the congestion term of :func:`compute_cost`).
     """
@@ -160,7 +160,7 @@ def _per_iotd(value):
 
 def local_cost(params: SystemParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local execution cost, time F/f0 and energy κ f0^ν F/f0 per IoTD (eqs. 6-7); scalars, (N,) or,
-    with per-sample task fields (DESIGN §9), (T, N)."""
+    with per-sample task fields (docs/design.md §9), (T, N)."""
     t0 = np.asarray(params.cpu_cycles) / np.asarray(params.local_cpu_hz)
     e0 = np.asarray(params.kappa) * np.asarray(params.local_cpu_hz) ** params.nu * t0
     return params.phi_t * t0 + params.phi_e * e0, t0, e0
@@ -170,6 +170,6 @@ def marginal_compute_cost(load_sqrt: np.ndarray, sqrt_f: np.ndarray, params: Sys
     """Extra compute cost of adding an IoTD with √F = ``sqrt_f`` to a server whose load is
     ``load_sqrt`` = Σ √F_k: φT ((S + √F)² − S²) / F^max = φT (2 S √F + F) / F^max.
 
-    For identical tasks this is the slot cost φT F (2k − 1) / F^max of DESIGN §3.
+    For identical tasks this is the slot cost φT F (2k − 1) / F^max of docs/design.md §3.
     """
     return params.phi_t * (2.0 * load_sqrt * sqrt_f + sqrt_f * sqrt_f) / mec_cpu_hz

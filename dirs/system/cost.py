@@ -76,11 +76,11 @@ def server_loads(decisions: np.ndarray, weights: np.ndarray, num_servers: int) -
 
 
 def evaluate(decisions, gains, params: SystemParams, *, return_allocation: bool = False) -> Costs:
-    """Objective, time and energy of ``decisions`` under the exact allocation (DESIGN §2).
+    """Objective, time and energy of ``decisions`` under the exact allocation (docs/design.md §2).
 
     decisions: ``(T, N)`` (or ``(N,)``) ints in 0..M, 0 = local, j = server j.
     gains: ``(T, N, M)`` (or ``(N, M)``) channel gains h_ij.
-    params: per-IoTD fields scalar, ``(N,)`` or per sample ``(T, N)`` (DESIGN §9; T must match).
+    params: per-IoTD fields scalar, ``(N,)`` or per sample ``(T, N)`` (docs/design.md §9; T must match).
     """
     g = np.asarray(gains, dtype=np.float64)
     single = g.ndim == 2

@@ -1,8 +1,8 @@
-"""System parameters of the MEC model (paper §III, Table I; DESIGN §1).
+"""System parameters of the MEC model (paper §III, Table I; docs/design.md §1).
 
 Every field may be a scalar or an array: per-IoTD fields broadcast over the IoTD axis (shape
 ``(N,)``), per-server fields over the server axis (shape ``(M,)``).  A per-IoTD field may also be
-given per channel sample, shape ``(T, N)`` (DESIGN §9, per-slot tasks): it broadcasts like an
+given per channel sample, shape ``(T, N)`` (docs/design.md §9, per-slot tasks): it broadcasts like an
 ``(N,)`` one against ``(T, N)`` decisions; :meth:`SystemParams.sample` picks one sample's params.
 Validation happens once, at construction, and names the field, the offending value and what is
 allowed.
@@ -47,7 +47,7 @@ def _as_field(name: str, value: Any, max_ndim: int = 1) -> ArrayLike:
 
 @dataclass(frozen=True)
 class SystemParams:
-    """Physical constants and weights of the MEC system (DESIGN §1).
+    """Physical constants and weights of the MEC system (docs/design.md §1).
 
     Units: bits, CPU cycles, Hz, W, m.  Defaults are the paper's Table I (``beta0`` is ours).
     """
@@ -97,9 +97,7 @@ class SystemParams:
             if np.any(arr <= 0):
                 raise ParameterError(f"{name}: must be > 0, got {getattr(self, name)!r}")
         if self.phi_t < 0 or self.phi_e < 0:
-            raise ParameterError(
-                f"phi_t, phi_e: weights must be >= 0, got phi_t={self.phi_t}, phi_e={self.phi_e}"
-            )
+            raise ParameterError(f"phi_t, phi_e: weights must be >= 0, got phi_t={self.phi_t}, phi_e={self.phi_e}")
         if self.phi_t == 0:
             raise ParameterError(
                 "phi_t: must be > 0 (with no weight on time the optimal transmit power tends to 0 "
@@ -109,7 +107,7 @@ class SystemParams:
     # ------------------------------------------------------------------ shapes
     @property
     def num_samples(self) -> int | None:
-        """T when some per-IoTD field is given per sample (shape ``(T, N)``, DESIGN §9), else None."""
+        """T when some per-IoTD field is given per sample (shape ``(T, N)``, docs/design.md §9), else None."""
         for name in PER_IOTD_FIELDS:
             arr = np.asarray(getattr(self, name))
             if arr.ndim == 2:
@@ -124,22 +122,23 @@ class SystemParams:
             arr = np.asarray(getattr(self, name))
             if arr.ndim >= 1 and arr.shape[-1] != num_iotds:
                 raise ParameterError(
-                    f"{name}: per-IoTD array has {arr.shape[-1]} IoTDs (shape {arr.shape}), expected N={num_iotds}")
+                    f"{name}: per-IoTD array has {arr.shape[-1]} IoTDs (shape {arr.shape}), expected N={num_iotds}"
+                )
             if arr.ndim == 2:
                 if t_seen is not None and arr.shape[0] != t_seen[1]:
                     raise ParameterError(
-                        f"{name}: per-sample array has {arr.shape[0]} samples but {t_seen[0]} has {t_seen[1]}")
+                        f"{name}: per-sample array has {arr.shape[0]} samples but {t_seen[0]} has {t_seen[1]}"
+                    )
                 t_seen = (name, int(arr.shape[0]))
                 if num_samples is not None and arr.shape[0] != num_samples:
                     raise ParameterError(
                         f"{name}: per-sample array has {arr.shape[0]} samples, expected T={num_samples} "
-                        "(one row per channel sample)")
+                        "(one row per channel sample)"
+                    )
         for name in PER_SERVER_FIELDS:
             arr = np.asarray(getattr(self, name))
             if arr.ndim == 1 and arr.shape[0] != num_servers:
-                raise ParameterError(
-                    f"{name}: per-server array has length {arr.shape[0]}, expected M={num_servers}"
-                )
+                raise ParameterError(f"{name}: per-server array has length {arr.shape[0]}, expected M={num_servers}")
 
     def iotd_shape(self, num_iotds: int) -> tuple[int, ...]:
         """``(T, N)`` when some per-IoTD field is per sample, else ``(N,)``."""
@@ -159,9 +158,9 @@ class SystemParams:
         """Field ``name`` broadcast to shape ``(M,)``."""
         return np.broadcast_to(np.asarray(getattr(self, name), dtype=np.float64), (num_servers,))
 
-    def sample(self, t: int) -> "SystemParams":
+    def sample(self, t: int) -> SystemParams:
         """The params of channel sample ``t``: every per-sample ``(T, N)`` field replaced by its row t
-        (DESIGN §9).  Params without per-sample fields are returned unchanged."""
+        (docs/design.md §9).  Params without per-sample fields are returned unchanged."""
         changes = {}
         for name in PER_IOTD_FIELDS:
             v = getattr(self, name)
@@ -173,7 +172,7 @@ class SystemParams:
 
     @property
     def identical_tasks(self) -> bool:
-        """True when every IoTD (of every sample) has the same CPU demand F (DESIGN §3 applies)."""
+        """True when every IoTD (of every sample) has the same CPU demand F (docs/design.md §3 applies)."""
         f = np.asarray(self.cpu_cycles)
         return bool(f.ndim == 0 or np.all(f == f.flat[0]))
 
@@ -186,14 +185,14 @@ class SystemParams:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SystemParams":
+    def from_dict(cls, data: dict[str, Any]) -> SystemParams:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ParameterError(f"unknown system parameter(s) {unknown}; allowed: {sorted(known)}")
         return cls(**data)
 
-    def replace(self, **changes: Any) -> "SystemParams":
+    def replace(self, **changes: Any) -> SystemParams:
         return dataclasses.replace(self, **changes)
 
 

@@ -1,4 +1,4 @@
-"""Random task sizes and server capacities for heterogeneous instances (DESIGN §9, [hetero]).
+"""Random task sizes and server capacities for heterogeneous instances (docs/design.md §9, [hetero]).
 
 A *spec* maps a field of :class:`dirs.system.SystemParams` to a distribution given as a small dict:
 
@@ -6,9 +6,9 @@ A *spec* maps a field of :class:`dirs.system.SystemParams` to a distribution giv
 * ``{"dist": "loguniform", "low": a, "high": b}`` — exp(U[ln a, ln b]) (0 < a);
 * ``{"dist": "fixed", "value": v}`` — the constant v.
 
-Per-IoTD fields (``data_bits`` in bits, ``cpu_cycles``, ``local_cpu_hz``, …; DESIGN §1 units) come
+Per-IoTD fields (``data_bits`` in bits, ``cpu_cycles``, ``local_cpu_hz``, …; docs/design.md §1 units) come
 from :func:`sample_tasks`, per IoTD ``(N,)`` or per channel sample ``(T, N)`` (``size=T``: per-slot
-tasks, DESIGN §9); ``mec_cpu_hz`` from :func:`sample_servers`.  The result is a plain dict to pass to
+tasks, docs/design.md §9); ``mec_cpu_hz`` from :func:`sample_servers`.  The result is a plain dict to pass to
 ``SystemParams.replace(**...)``.  Every error names the field.
 """
 
@@ -37,8 +37,9 @@ def _number(field: str, key: str, value: Any) -> float:
 def check_distribution(field: str, dist: Any) -> dict[str, Any]:
     """Validate one distribution dict of ``field``; returns it with numbers as floats."""
     if not isinstance(dist, Mapping):
-        raise ParameterError(f"{field}: expected a distribution dict like "
-                             f"{{'dist': 'uniform', 'low': ..., 'high': ...}}, got {dist!r}")
+        raise ParameterError(
+            f"{field}: expected a distribution dict like {{'dist': 'uniform', 'low': ..., 'high': ...}}, got {dist!r}"
+        )
     kind = dist.get("dist")
     if kind not in DISTRIBUTIONS:
         raise ParameterError(f"{field}.dist: unknown distribution {kind!r}; allowed: {sorted(DISTRIBUTIONS)}")
@@ -46,8 +47,9 @@ def check_distribution(field: str, dist: Any) -> dict[str, Any]:
     extra = sorted(set(dist) - {"dist", *keys})
     missing = [k for k in keys if k not in dist]
     if missing or extra:
-        raise ParameterError(f"{field}: a {kind!r} distribution takes exactly {list(keys)}; "
-                             f"missing {missing}, unknown {extra}")
+        raise ParameterError(
+            f"{field}: a {kind!r} distribution takes exactly {list(keys)}; missing {missing}, unknown {extra}"
+        )
     out = {"dist": kind, **{k: _number(field, k, dist[k]) for k in keys}}
     if kind != "fixed" and out["low"] > out["high"]:
         raise ParameterError(f"{field}: low must be <= high, got low={out['low']}, high={out['high']}")
