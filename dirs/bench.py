@@ -662,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             rows,
             {"nrr_mean": ".5f", "nrr_min": ".5f", "batch1_ms": ".3f", "decide+evaluate_ms": ".3f", "batched_ms": ".3f"},
         )
-        print("\ndecision-time ratios (batch 1, same run): " + ", ".join(f"{k} = {v:.0f}x" for k, v in ratios.items()))
+        print("\ndecision-time ratios (batch 1, same run): " + ", ".join(f"{k} = {v:.3g}x" for k, v in ratios.items()))
     if args.what == "search":
         print(
             f"search on {args.scenario}: NRR = optimum objective / method objective (mean, min); "
