@@ -36,9 +36,9 @@ SCENARIOS = ("medium", "large", "xlarge")
 
 def _scenario(name: str, seed: int = 0):
     from dirs.config import compose
-    from dirs.stages.scenario import build_scenario
+    from dirs.system.families import paper_scenario
 
-    return build_scenario(compose([f"scenario={name}", f"seed={seed}"]))
+    return paper_scenario(compose([f"scenario={name}", f"seed={seed}"]))
 
 
 def bench_oracle(samples: int = 100, batch: int = 500, repeats: int = 7) -> list[dict]:
@@ -103,9 +103,9 @@ def bench_search(
 
     cfg = compose([f"scenario={scenario}", f"seed={seed}", *overrides])
     se = cfg.search
-    from dirs.stages.scenario import build_scenario
+    from dirs.system.families import paper_scenario
 
-    sc = build_scenario(cfg)
+    sc = paper_scenario(cfg)
     gains = sc.sample_channels(samples, np.random.default_rng([seed, 0xBE4C]))
     tables = cost_tables(gains, sc.params)
     t0 = time.perf_counter()

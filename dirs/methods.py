@@ -34,7 +34,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from dirs.system.params import ParameterError
@@ -237,20 +237,6 @@ def method_of_row(row: str, methods: dict[str, Method]) -> Method:
     raise ParameterError(
         f"methods: no registered method writes the row {row!r}; registered methods: {', '.join(sorted(methods))}"
     )
-
-
-def rows_by_kind(rows: Iterable[str], methods: dict[str, Method]) -> dict[str, list[Method]]:
-    """The methods behind ``rows`` grouped by kind, each once, in first-appearance order."""
-    out: dict[str, list[Method]] = {}
-    for r in rows:
-        m = method_of_row(r, methods)
-        if m not in out.setdefault(m.kind, []):
-            out[m.kind].append(m)
-    return out
-
-
-def with_label(method: Method, label: str) -> Method:
-    return replace(method, label=label)
 
 
 #: Label suffix of each extra row (``dirs+repair`` → "DIRS + repair").

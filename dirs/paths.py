@@ -46,11 +46,6 @@ def path(kind: str, **fields) -> str:
     return template.format(**{k: str(v) for k, v in fields.items()})
 
 
-def job_name(*parts) -> str:
-    """``a/b/c`` from the parts that identify one job (instance, seed<k>, method, ...)."""
-    return "/".join(str(p) for p in parts if p not in (None, ""))
-
-
 # --------------------------------------------------------------- helpers on a composed config
 def roots(cfg) -> dict[str, str]:
     return {"data": cfg.paths.data_dir, "results": cfg.paths.results_dir}

@@ -200,10 +200,10 @@ def test_non_finite_loss_stops_training_with_a_clear_error():
     """A diverging update (here: NaN weights) raises instead of writing a broken model."""
     from dirs.config import compose
     from dirs.stages.learner import make_trainer
-    from dirs.system.families import paper_scenario as build_scenario
+    from dirs.system.families import paper_scenario
 
     cfg = compose(["profile=smoke", "scenario.num_iotds=6", "scenario.num_servers=2"])
-    sc = build_scenario(cfg)
+    sc = paper_scenario(cfg)
     train = sc.sample_channels(40, 0)
     trainer = make_trainer(cfg, "dirs", cfg.dirs.variants["dirs"], sc, train)
     trainer.buffer.add(train[:8], np.zeros((8, 6), dtype=np.int64), demo=True)

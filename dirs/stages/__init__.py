@@ -58,6 +58,21 @@ class Stage:
         return [r.format(**fmt) for r in base]
 
 
+def workflow_only(name: str) -> Callable[[Any], dict]:
+    """``paths`` of an experiment-level stage: run alone it names the Snakemake target instead (it
+    aggregates every instance and seed of an experiment)."""
+
+    def paths(cfg):
+        from dirs.system.params import ParameterError
+
+        exp = cfg.experiment.id if cfg.experiment.id != "none" else "<experiment id>"
+        raise ParameterError(
+            f"{name} aggregates every instance and seed of an experiment; build it with `snakemake --cores 8 {exp}`"
+        )
+
+    return paths
+
+
 def registry() -> dict[str, Stage]:
     """Every stage of every module of this package, by name."""
     out: dict[str, Stage] = {}

@@ -44,11 +44,6 @@ def rows_of(params, index):
     return params.replace(**{f: v[index] for f, v in vars(params).items() if isinstance(v, np.ndarray) and v.ndim == 2})
 
 
-def first_samples(params, k: int):
-    """``params`` of the first ``k`` channel samples."""
-    return rows_of(params, slice(0, k))
-
-
 def load_reference(optimum, scenario, channels, num_samples: int, sc) -> dict[str, np.ndarray]:
     """The instance's ``optimum.npz``, checked against its scenario and channel files."""
     opt = io.load_optimum(optimum, num_samples, sc.num_iotds, sc.num_servers)
@@ -131,7 +126,7 @@ def evaluate_method(
         else:
             k = len(gains) if method.samples == "test" else min(int(cfg.evaluation.search_samples), len(gains))
             rng = np.random.default_rng([int(cfg.seed), *method.stream])
-            params = sc.params if k == len(gains) else first_samples(sc.params, k)
+            params = sc.params if k == len(gains) else rows_of(sc.params, slice(0, k))
             decide = method.build(cfg, params, rng)
             single = None
             if params.num_samples is not None:  # per-slot tasks: sample t is decided with its own tasks

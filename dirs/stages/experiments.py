@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from dirs.paths import experiment_path
 from dirs.report import experiments as rep
 from dirs.report import paper
-from dirs.stages import Stage
+from dirs.stages import Stage, workflow_only
 from dirs.tracking import stage_run
 
 log = logging.getLogger(__name__)
@@ -120,36 +119,10 @@ def make_hetero_table(cfg, *, evaluations, optima, table, markdown, params: dict
         log.info("\n%s", t.to_string(index=False))
 
 
-def _workflow_only(name: str):
-    def paths(cfg):
-        from dirs.system.params import ParameterError
-
-        raise ParameterError(
-            f"{name} aggregates every instance and seed of an experiment; build it with "
-            f"`snakemake --cores 8 {cfg.experiment.id if cfg.experiment.id != 'none' else '<experiment id>'}`"
-        )
-
-    return paths
-
-
-def _table_paths(cfg) -> dict:
-    e = str(cfg.experiment.id)
-    return {"table": experiment_path(cfg, "table", e), "markdown": experiment_path(cfg, "table_md", e)}
-
-
-def _figure_paths(cfg) -> dict:
-    e = str(cfg.experiment.id)
-    return {
-        "figure": experiment_path(cfg, "figure", e),
-        "pdf": experiment_path(cfg, "figure_pdf", e),
-        "data": experiment_path(cfg, "figure_data", e),
-    }
-
-
 _READS = ("experiment",)
 # These stages need the whole experiment's evaluations: run alone they point to Snakemake.
 STAGES = {
-    name: Stage(fn, _workflow_only(name), reads=_READS, per_instance=False)
+    name: Stage(fn, workflow_only(name), reads=_READS, per_instance=False)
     for name, fn in {
         "make_quality_table": make_quality_table,
         "make_cost_table": make_cost_table,
@@ -159,14 +132,4 @@ STAGES = {
         "make_hetero_table": make_hetero_table,
         "plot_scale": plot_scale,
     }.items()
-}
-
-#: Output names of each report kind (the rule's named outputs; paths from dirs.paths).
-OUTPUTS = {
-    "quality": ("make_quality_table", ("table", "table_md")),
-    "cost": ("make_cost_table", ("table", "table_md")),
-    "time_energy": ("plot_time_energy", ("figure", "figure_pdf", "figure_data")),
-    "objective_vs_n": ("plot_objective_vs_n", ("figure", "figure_pdf", "figure_data")),
-    "allocation": ("make_ablation", ("table", "table_md")),
-    "scale": ("plot_scale", ("figure", "figure_pdf", "figure_data", "table", "table_md")),
 }

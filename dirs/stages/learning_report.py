@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from dirs.common import write_csv_atomic, write_text_atomic
-from dirs.stages import Stage
+from dirs.stages import Stage, workflow_only
 from dirs.tracking import stage_run
 
 
@@ -56,32 +56,14 @@ def plot_training_reward(cfg, *, curves, figure, pdf, data, params: dict) -> Non
         run.log_artifact(figure)
 
 
-def _workflow_only(name: str):
-    def paths(cfg):
-        from dirs.system.params import ParameterError
-
-        raise ParameterError(
-            f"{name} aggregates every seed of an experiment; build it with `snakemake --cores 8 {cfg.experiment.id}`"
-        )
-
-    return paths
-
-
 STAGES = {
     "make_imitation_table": Stage(
-        make_imitation_table, _workflow_only("make_imitation_table"), reads=("experiment",), per_instance=False
+        make_imitation_table, workflow_only("make_imitation_table"), reads=("experiment",), per_instance=False
     ),
     "plot_pretrain_loss": Stage(
-        plot_pretrain_loss, _workflow_only("plot_pretrain_loss"), reads=("experiment",), per_instance=False
+        plot_pretrain_loss, workflow_only("plot_pretrain_loss"), reads=("experiment",), per_instance=False
     ),
     "plot_training_reward": Stage(
-        plot_training_reward, _workflow_only("plot_training_reward"), reads=("experiment",), per_instance=False
+        plot_training_reward, workflow_only("plot_training_reward"), reads=("experiment",), per_instance=False
     ),
-}
-
-#: Output names of each report kind (the rule's named outputs; paths from dirs.paths).
-OUTPUTS = {
-    "imitation": ("make_imitation_table", ("table", "table_md")),
-    "pretrain_loss": ("plot_pretrain_loss", ("figure", "figure_pdf", "figure_data")),
-    "training_reward": ("plot_training_reward", ("figure", "figure_pdf", "figure_data")),
 }

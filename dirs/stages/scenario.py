@@ -11,7 +11,7 @@ from dirs import io
 from dirs.common import save_npz_atomic
 from dirs.paths import scenario_files
 from dirs.stages import Stage
-from dirs.system.families import family, paper_scenario
+from dirs.system.families import family
 from dirs.tracking import stage_run
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,5 @@ def generate_scenario(cfg, *, scenario: str | Path, channels: str | Path) -> Non
         run.log_metrics({"num_iotds": sc.num_iotds, "num_servers": sc.num_servers, "mean_gain": float(train.mean())})
         run.log_artifact(scenario)
 
-
-#: The paper family's scenario of a config (kept for callers of the earlier name).
-build_scenario = paper_scenario
 
 STAGES = {"generate_scenario": Stage(generate_scenario, scenario_files, reads=("plugins",))}
