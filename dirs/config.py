@@ -96,6 +96,9 @@ class ProfileConfig:
     max_train: int | None = None
     """Upper bound on scenario.num_train, applied after every override (smoke: tiny runs even where
     an experiment sets its own sample count); None = no bound."""
+    max_test: int | None = None
+    """Upper bound on scenario.num_test, applied likewise (smoke: the hetero experiment sets its own
+    test count); None = no bound."""
 
 
 @dataclass
@@ -490,6 +493,9 @@ def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -
     cap = cfg.profile.max_train
     if cap is not None and cfg.scenario.num_train > cap:
         cfg.scenario.num_train = int(cap)
+    cap = cfg.profile.max_test
+    if cap is not None and cfg.scenario.num_test > cap:
+        cfg.scenario.num_test = int(cap)
     validate(cfg)
     return cfg
 

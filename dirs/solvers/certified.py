@@ -72,6 +72,12 @@ _IDENTICAL = ("assignment", "bb")
 _MILP_GAP_FLOOR = 1e-9
 #: Charge splits θ tried by the per-server granularity bound (:func:`_server_bound`).
 _THETAS = (0.5, 0.75)
+#: Extra tangent points of the HiGHS core around the incumbent's load deviations, in units of the
+#: mean √F of the core, used when the gap asked is below :data:`_FOCUS_BELOW_GAP` (:func:`_core_milp`).
+#: Measured (large 180 × 8, per-slot, 8 samples, 1e-6): fewer lazy-cut rounds, 95 s → 42 s in all;
+#: at 1e-4 (xlarge) the larger model slows HiGHS ≈ 3×, hence the threshold.
+_FOCUS_OFFSETS = (0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.2)
+_FOCUS_BELOW_GAP = 1e-5
 
 
 @dataclass(frozen=True)
@@ -457,6 +463,7 @@ def _core_milp(
     time_limit_s: float,
     ub_core: float,
     grid: int = 15,
+    focus: np.ndarray | None = None,
 ):
     """Solve the core left after fixing: min Σ_i r_{i,a_i} + Σ_j w_j (D_j + Σ_{i: a_i=j} s_i)², D = dev0.
 
@@ -466,6 +473,8 @@ def _core_milp(
     (:func:`scipy.optimize.milp`) on an outer approximation:
     y_j ≥ tangents of w_j D_j² (a grid, then lazily at each solution's D until tight).  Returns
     ``(choice (k,), core objective, lower bound on the core optimum, finished)``.
+    focus: ``(M,)`` deviations to put extra tangent points around (:data:`_FOCUS_OFFSETS`): fewer
+    lazy rounds, each of which is a fresh HiGHS solve.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix, vstack
@@ -514,6 +523,9 @@ def _core_milp(
 
     reach = np.abs(dev0) + 2.0 * s.max()
     points = [(j, float(t)) for j in range(m) for t in np.linspace(-reach[j], reach[j], 2 * grid + 1)]
+    if focus is not None:  # the optimum's deviations are usually near the incumbent's
+        offs = np.concatenate([[0.0], np.outer([1.0, -1.0], _FOCUS_OFFSETS).ravel()]) * float(s.mean())
+        points += [(j, float(focus[j] + o)) for j in range(m) for o in offs]
     mats, ubs = [], []
     best, best_val, bound, finished = None, np.inf, -np.inf, False
     factor = 0.5
@@ -701,7 +713,12 @@ def _solve_one(
     red_free = np.where(allowed[free_idx], red[free_idx], np.inf)
     dev0 = load0 - root.lam / (2.0 * w)
     left = time_limit_s - (time.perf_counter() - t_start)
-    choice, val, bound, finished = _core_milp(red_free, s[free_idx], dev0, w, tol_abs, left, ub - root.bound)
+    focus = None
+    if rel_gap < _FOCUS_BELOW_GAP:  # the incumbent's load deviations (its core part)
+        focus = dev0 + np.bincount(best_a[free_idx], weights=s[free_idx], minlength=m1)[1:]
+    choice, val, bound, finished = _core_milp(
+        red_free, s[free_idx], dev0, w, tol_abs, left, ub - root.bound, focus=focus
+    )
     if choice is not None:
         a = base.copy()
         a[free_idx] = choice
