@@ -52,3 +52,23 @@ def test_frozen_round_trip(tmp_path: Path):
     save_frozen(cfg, tmp_path / "c.yaml")
     back = load_frozen(tmp_path / "c.yaml")
     assert back.scenario.num_iotds == 200 and back.seed == 2
+
+
+@pytest.mark.parametrize(
+    "overrides, train, test",
+    [
+        (["profile=smoke", "scenario=hetero", "scenario.num_test=100", "scenario.num_train=5000"], 64, 16),
+        (["scenario=hetero", "scenario.num_test=100", "scenario.num_train=5000"], 5000, 100),
+        (["profile=smoke", "profile.max_test=null", "scenario.num_test=100"], 64, 100),
+    ],
+)
+def test_profile_caps_sample_counts(overrides, train, test):
+    """profile.max_train / max_test bound the splits after every override (an experiment's own)."""
+    cfg = compose(overrides)
+    assert (cfg.scenario.num_train, cfg.scenario.num_test) == (train, test)
+
+
+@pytest.mark.parametrize("key", ["train", "test"])
+def test_zero_cap_is_refused(key):
+    with pytest.raises(ParameterError, match=f"scenario.num_{key}"):
+        compose([f"profile.max_{key}=0"])
