@@ -33,7 +33,7 @@ from dirs.learn.agents import InputScaler, Policy, StackedAgents
 from dirs.learn.training import Trainer, TrainSettings, accuracy, set_determinism
 from dirs.paths import evaluation_file, instance_path, model_dir, optimum_file, scenario_files
 from dirs.solvers.costs import CostTables, cost_tables
-from dirs.solvers.reference import reference_decisions
+from dirs.solvers.reference import SCREENING_REL_GAP, reference_decisions
 from dirs.stages import RUNTIME_KEYS, Stage
 from dirs.stages.evaluate import load_instance, rows_of
 from dirs.system import Scenario, evaluate
@@ -69,7 +69,7 @@ def validation_set(cfg, sc: Scenario, train: np.ndarray) -> tuple[np.ndarray, Co
     split's scenario, whose params may hold per-slot task arrays)."""
     val = split_train(cfg, train)[1]
     tables = cost_tables(val, rows_of(sc.params, slice(len(train) - len(val), None)))
-    return val, tables, tables.objective(reference_decisions(tables))
+    return val, tables, tables.objective(reference_decisions(tables, rel_gap=SCREENING_REL_GAP))
 
 
 def make_trainer(cfg, variant_name: str, variant, sc: Scenario, train: np.ndarray) -> Trainer:
