@@ -653,6 +653,9 @@ def _solve_one(
     if gran is not None:
         # options the two affected servers' subset problems may still exclude
         near = ~excl & (fix_bound + beta0[o][:, None] + beta0[None, :] >= ub - tol())
+        # staying at the cheapest option is no move: its bound is global_lb (< ub − tol here), and
+        # the shifted subset problems below price a move o_i → k ≠ o_i only
+        near[np.arange(n), o] = False
         for i, k in zip(*np.nonzero(near)):
             need = ub - tol() - fix_bound[i, k]
             got = gran.shifted(o[i] - 1, -s[i], need) if o[i] > 0 else 0.0

@@ -1,0 +1,52 @@
+"""Inputs found by outside checks (``shared/cases/``, copied into ``tests/cases/``): each must pass.
+
+``certified_bound_counterexamples.npz``: single-sample heterogeneous instances on which the certified
+reference once returned a "proven" lower bound above the cost of another feasible decision (the
+near-fixing step of :func:`dirs.solvers.certified._solve_one` priced an IoTD's cheapest option as a
+move and excluded it). Every file of that kind found beside the repository (``../shared/cases``) is
+checked too, so a newly filed case is a test without an edit here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dirs.solvers.reference import reference_optimum
+from dirs.system import evaluate
+from dirs.system.params import SystemParams
+
+HERE = Path(__file__).parent / "cases"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "cases"
+FIELDS = [f.name for f in fields(SystemParams)]
+
+
+def _cases():
+    files = {p.name: p for p in sorted(HERE.glob("certified_bound_*.npz"))}
+    if SHARED.is_dir():
+        files.update({p.name: p for p in sorted(SHARED.glob("certified_bound_*.npz"))})
+    for path in files.values():
+        z = np.load(path)
+        keys = sorted({k.split("_", 1)[0] for k in z.files if k.startswith("case")})
+        for key in keys:
+            params = {
+                f: (float(z[f"{key}_{f}"]) if z[f"{key}_{f}"].ndim == 0 else np.asarray(z[f"{key}_{f}"]))
+                for f in FIELDS
+                if f"{key}_{f}" in z.files
+            }
+            yield pytest.param(
+                z[f"{key}_gains"], z[f"{key}_better_decision"], SystemParams(**params), id=f"{path.stem}-{key}"
+            )
+
+
+@pytest.mark.parametrize(("gains", "better", "params"), list(_cases()))
+def test_certificate_below_every_feasible_cost(gains, better, params):
+    rel_gap = 1e-6
+    ref = reference_optimum(gains, params, rel_gap=rel_gap)
+    cost = float(evaluate(better[None], gains[None], params).objective[0])
+    assert ref.lower_bound[0] <= cost * (1 + 1e-12), (ref.lower_bound[0], cost)
+    assert ref.objective[0] <= cost * (1 + rel_gap), (ref.objective[0], cost)
+    assert ref.gap[0] <= rel_gap
