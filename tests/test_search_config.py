@@ -43,7 +43,7 @@ def test_unknown_demonstrator_lists_the_allowed_values():
 
 
 def test_bench_search_runs_every_method_on_tiny_budgets(capsys):
-    from dirs.bench import bench_search
+    from dirs.bench.search import bench_search
 
     rows = bench_search(
         "medium",

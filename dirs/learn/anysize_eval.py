@@ -165,7 +165,7 @@ def hetero_rows(policy, cases=(("medium", 1e-6, 40), ("large", 1e-6, 12), ("xlar
     """The model, Greedy and Remote on heterogeneous per-slot tasks (never in its training mixture)
     against the certified optimum (:func:`dirs.solvers.certified.solve_certified`) on the instances
     of ``python -m dirs.bench certified``: ``(size, proven gap, fresh samples)`` per case."""
-    from dirs.bench import hetero_instance
+    from dirs.bench.certified import hetero_instance
     from dirs.solvers.certified import solve_certified
     from dirs.solvers.heuristics import greedy, remote
     from dirs.system import evaluate
