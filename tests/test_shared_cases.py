@@ -50,3 +50,27 @@ def test_certificate_below_every_feasible_cost(gains, better, params):
     assert ref.lower_bound[0] <= cost * (1 + 1e-12), (ref.lower_bound[0], cost)
     assert ref.objective[0] <= cost * (1 + rel_gap), (ref.objective[0], cost)
     assert ref.gap[0] <= rel_gap
+
+
+@pytest.mark.parametrize(("gains", "better", "params"), list(_cases()))
+def test_root_fixing_keeps_the_better_decision(gains, better, params):
+    """The root's reduced-cost fixing bounds every option the stored decision uses by its cost."""
+    from dirs.solvers.certified.bounds import best_server_bound, fix_options
+    from dirs.solvers.certified.dual import maximise
+    from dirs.solvers.certified.problem import TAU_START, Sample
+    from dirs.solvers.costs import cost_tables
+
+    tables = cost_tables(gains[None], params)
+    sample = Sample.from_costs(tables.options()[0], tables.sqrt_f_tn[0], tables.phi_t / tables.mec_cpu_hz, 1e-6, 60)
+    cost = sample.objective(better)
+    lam0 = 2.0 * sample.w * np.bincount(better, weights=sample.s, minlength=sample.m + 1)[1:]
+    root = maximise(
+        sample.gam, sample.s, 0.0, np.zeros(sample.m), sample.w, lam0, TAU_START * sample.spread, sample.tau_stop
+    )
+    red = root.reduced(sample.s)
+    gran = best_server_bound(red, root.x, sample.s, sample.w, root.lam)
+    for ub in (cost * (1 + 1e-4), cost * (1 + 3e-4)):  # incumbents worse than the stored decision
+        excl, fix_bound = fix_options(root.bound, red, gran, ub, 1e-6 * ub)
+        rows = np.arange(better.size)
+        assert np.all(fix_bound[rows, better] <= cost * (1 + 1e-12))
+        assert not excl[rows, better].any()

@@ -48,7 +48,8 @@ def bench_certified(
     """Certified optimum (:func:`dirs.solvers.certified.solve_certified`) on heterogeneous per-slot
     instances: proven gap, solve time per sample, nodes, core size, Greedy / Remote NRR against it;
     with ``milp`` the tangent-cut HiGHS MILP on the first ``milp_samples`` samples."""
-    from dirs.solvers.certified import solve_certified_tables, solve_tangent_milp
+    from dirs.solvers.certified import solve_certified_tables
+    from dirs.solvers.certified.tangent import solve_tangent_milp
     from dirs.solvers.costs import cost_tables
     from dirs.solvers.heuristics import greedy_tables, remote
 
