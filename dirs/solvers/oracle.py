@@ -2,11 +2,17 @@
 
 With identical task sizes the objective is Σ_i c_{i,a_i} + Σ_j φT F n_j² / F_j^max.  The congestion
 term is convex in n_j, so the k-th IoTD on server j adds φT F (2k − 1) / F_j^max: every server gets
-"slots" with those marginal costs and one rectangular assignment problem, IoTDs × slots, solved by
-:func:`scipy.optimize.linear_sum_assignment` on the clipped savings c_i0 − c_ij − slot cost, gives the
-exact optimum (an IoTD matched with a non-positive saving stays local).  Slots whose marginal cost is
-at least every IoTD's best saving on that server can never be used and are pruned, so the problem has
-about N × (a few per server) entries.
+"slots" with those marginal costs.  :func:`solve_exact_tables` solves each sample exactly with
+:func:`solve_identical_one`: large problems as a min-cost flow (IoTD → local or server → slot arcs →
+sink) with :func:`dirs.solvers.flow.solve_flow_one`: exactly
+pruned, integer-scaled for OR-Tools, then certified optimal on the float costs by the absence of a
+negative cycle in the contracted residual graph, and repaired by cycle cancelling where rounding cost
+anything; small ones (paper sizes, where it is faster) by :func:`_assign_one`, the independent
+cross-check of the flow: one
+rectangular assignment problem, IoTDs × slots, solved by :func:`scipy.optimize.linear_sum_assignment`
+on the clipped savings c_i0 − c_ij − slot cost (an IoTD matched with a non-positive saving stays
+local), with slots whose marginal cost is at least every IoTD's best saving on that server pruned.
+It is exact too, but slow when servers have many useful slots (large F_j^max / F).
 
 With heterogeneous CPU demands the problem is a convex MIQP (docs/design.md §9):
 :func:`dirs.solvers.certified.solve_certified` proves the optimum (Lagrangian dual bound + branch and
@@ -22,7 +28,35 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from dirs.solvers.costs import CostTables, cost_tables
+from dirs.solvers.flow import solve_flow_one
 from dirs.system.params import ParameterError, SystemParams
+
+#: Above this many IoTD × useful-slot entries the min-cost flow beats the assignment (measured with
+#: ``python -m dirs.bench flow``: xlarge 200 × 100 entries, assignment 0.39 ms vs flow 0.73 ms;
+#: N = 2000, M = 50: 2000 × 500 entries, 16.8 ms vs 8.8 ms; many more slots than N needs: seconds vs ms).
+FLOW_ABOVE_ENTRIES = 100_000
+
+
+def _useful_slots(best: np.ndarray, slot_unit: np.ndarray, n: int) -> np.ndarray:
+    """(M,) slots worth opening per server: slot k (1-based, marginal cost slot_unit (2k − 1)) is
+    useful iff slot_unit (2k − 1) < best saving on that server ⇔ k < (best/slot_unit + 1)/2; a server
+    no IoTD can reach (best = −inf) has none."""
+    ratio = np.where(np.isfinite(best), best / slot_unit, -1.0)
+    return np.clip(np.ceil((ratio + 1.0) / 2.0).astype(np.int64) - 1, 0, n)
+
+
+def solve_identical_one(tx: np.ndarray, local: np.ndarray, slot_unit: np.ndarray) -> np.ndarray:
+    """Exact decision ``(N,)`` of one sample with identical tasks (docs/design.md §3.2): the slot
+    assignment (:func:`_assign_one`) while the problem is small, the min-cost flow
+    (:func:`dirs.solvers.flow.solve_flow_one`) above :data:`FLOW_ABOVE_ENTRIES`; both are exact and
+    cross-checked against each other in ``tests/test_flow.py``."""
+    n = tx.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    kmax = _useful_slots((local[:, None] - tx).max(axis=0), slot_unit, n)
+    if n * int(kmax.sum()) > FLOW_ABOVE_ENTRIES:
+        return solve_flow_one(tx, local, slot_unit)
+    return _assign_one(tx, local, slot_unit)
 
 
 def _assign_one(tx: np.ndarray, local: np.ndarray, slot_unit: np.ndarray) -> np.ndarray:
@@ -31,8 +65,7 @@ def _assign_one(tx: np.ndarray, local: np.ndarray, slot_unit: np.ndarray) -> np.
     saving = local[:, None] - tx  # (N, M) saving of offloading before congestion
     best = saving.max(axis=0)  # (M,)
     # slot k (1-based) costs slot_unit (2k-1); keep slots with cost < best saving on that server
-    kmax = np.clip(np.ceil((best / slot_unit + 1.0) / 2.0).astype(np.int64) - 1, 0, n)
-    # slot k is useful iff slot_unit (2k - 1) < best  ⇔  k < (best/slot_unit + 1)/2
+    kmax = _useful_slots(best, slot_unit, n)
     if kmax.sum() == 0:
         return np.zeros(n, dtype=np.int64)
     cols_server = np.repeat(np.arange(m), kmax)
@@ -50,8 +83,9 @@ def _assign_one(tx: np.ndarray, local: np.ndarray, slot_unit: np.ndarray) -> np.
 def solve_exact_tables(tables: CostTables) -> np.ndarray:
     """Exact decisions ``(T, N)`` from precomputed :class:`CostTables` (identical tasks only).
 
-    With per-sample task fields (docs/design.md §9) the tasks must be identical within each sample; F may
-    differ between samples.
+    One exact solve per sample (:func:`solve_identical_one`, docs/design.md §3.2).  With
+    per-sample task fields (docs/design.md §9) the tasks must be identical within each sample; F may
+    differ between samples.  N = 0 gives an empty ``(T, 0)`` result.
     """
     sf = tables.sqrt_f
     if not np.all(sf == sf[..., :1]):
@@ -59,16 +93,18 @@ def solve_exact_tables(tables: CostTables) -> np.ndarray:
             "cpu_cycles: solve_exact needs identical task sizes (docs/design.md §3); use "
             "dirs.solvers.certified.solve_certified for heterogeneous tasks (docs/design.md §9)"
         )
-    out = np.empty(tables.tx.shape[:2], dtype=np.int64)
+    out = np.zeros(tables.tx.shape[:2], dtype=np.int64)
+    if out.shape[1] == 0:
+        return out
     if sf.ndim == 1 and tables.local.ndim == 1:
         slot_unit = tables.phi_t * sf[0] ** 2 / tables.mec_cpu_hz
         for t in range(tables.tx.shape[0]):
-            out[t] = _assign_one(tables.tx[t], tables.local, slot_unit)
+            out[t] = solve_identical_one(tables.tx[t], tables.local, slot_unit)
         return out
     sf_tn, local_tn = tables.sqrt_f_tn, tables.local_tn
     for t in range(tables.tx.shape[0]):
         slot_unit = tables.phi_t * sf_tn[t, 0] ** 2 / tables.mec_cpu_hz
-        out[t] = _assign_one(tables.tx[t], local_tn[t], slot_unit)
+        out[t] = solve_identical_one(tables.tx[t], local_tn[t], slot_unit)
     return out
 
 

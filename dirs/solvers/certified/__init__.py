@@ -36,7 +36,7 @@ import numpy as np
 from dirs.solvers.certified.problem import Sample
 from dirs.solvers.certified.solve import Options, Result, solve_one
 from dirs.solvers.costs import CostTables, cost_tables
-from dirs.solvers.oracle import BoundedSolution, _assign_one
+from dirs.solvers.oracle import BoundedSolution, solve_identical_one
 from dirs.system.params import ParameterError, SystemParams
 
 _IDENTICAL = ("assignment", "bb")
@@ -132,7 +132,7 @@ def solve_certified_tables(
         t0 = time.perf_counter()
         sf = sf_tn[t]
         if identical == "assignment" and np.all(sf == sf[0]):
-            a = _assign_one(tables.tx[t], local_tn[t], tables.phi_t * sf[0] ** 2 / tables.mec_cpu_hz)
+            a = solve_identical_one(tables.tx[t], local_tn[t], tables.phi_t * sf[0] ** 2 / tables.mec_cpu_hz)
             obj = float(tables.take(t).objective(a[None])[0])
             res = Result(a, obj, obj, obj, 0, 0, True)
         else:
