@@ -54,5 +54,6 @@ mlflow-ui: $(STAMP)
 	@echo "open http://127.0.0.1:5000/#/experiments?workflowType=machine_learning (then an experiment: its runs table)"
 	$(BIN)/mlflow server --backend-store-uri sqlite:///results/mlflow/mlflow.db --port 5000
 
-clean:
-	rm -rf data results .snakemake
+clean:  # everything generated; data/maps/ holds shipped map files and stays
+	find data -mindepth 1 -maxdepth 1 ! -name maps -exec rm -rf {} +
+	rm -rf results .snakemake
