@@ -19,7 +19,7 @@ from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from dirs.system.params import ParameterError, SystemParams
+from dirs.system.params import PHYSICAL_RANGES, ParameterError, SystemParams, check_physical
 from dirs.system.scenario import Placement, ServerPlacement
 
 
@@ -490,14 +490,65 @@ def compose(overrides: Sequence[str] = (), conf_dir: str | Path | None = None) -
         raise ParameterError(f"configuration error: {_one_line(detail)}") from None
     finally:
         GlobalHydra.instance().clear()
-    cap = cfg.profile.max_train
-    if cap is not None and cfg.scenario.num_train > cap:
-        cfg.scenario.num_train = int(cap)
-    cap = cfg.profile.max_test
-    if cap is not None and cfg.scenario.num_test > cap:
-        cfg.scenario.num_test = int(cap)
+    check_empty_mappings(overrides, cfg)
+    apply_profile_caps(cfg)
     validate(cfg)
     return cfg
+
+
+def workflow_overrides(value: Any) -> list[str]:
+    """The workflow's extra overrides (``snakemake --config overrides=…``): a list of Hydra override
+    strings, or one string taken as a single override (``overrides=profile.seeds=[0]``)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        raise ParameterError(
+            f"overrides: expected a list of Hydra overrides such as ['profile.seeds=[0]'] (or one override "
+            f"string), got {type(value).__name__} {value!r}"
+        )
+    for k, v in enumerate(value):
+        if not isinstance(v, str):
+            raise ParameterError(
+                f"overrides[{k}]: expected a Hydra override string such as 'profile.seeds=[0]', got "
+                f"{type(v).__name__} {v!r} (quote the list: --config 'overrides=[\"profile.seeds=[0]\"]')"
+            )
+    return list(value)
+
+
+def apply_profile_caps(cfg: DictConfig) -> None:
+    """Bound ``scenario.num_train`` / ``num_test`` by ``profile.max_train`` / ``max_test`` (each null
+    or an integer >= 1, checked here so that a bad cap is named, not the count it would cut)."""
+    for cap_key, count in (("max_train", "num_train"), ("max_test", "num_test")):
+        cap = cfg.profile[cap_key]
+        if cap is None:
+            continue
+        if cap < 1:
+            raise ParameterError(
+                f"profile.{cap_key}: must be null (no bound) or an integer >= 1 (the most scenario.{count} "
+                f"any instance keeps), got {cap}"
+            )
+        if cfg.scenario[count] > cap:
+            cfg.scenario[count] = int(cap)
+
+
+def check_empty_mappings(overrides: Sequence[str], cfg: DictConfig) -> None:
+    """Refuse ``key={}`` where ``key`` holds a non-empty mapping after composing: Hydra merges a
+    mapping into the configured one, so ``{}`` would silently keep every entry."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    for text in overrides:
+        ov = OverridesParser.create().parse_overrides(overrides=[text])[0]
+        if ov.is_delete() or ov.package is not None or ov.value() != {}:
+            continue
+        node = OmegaConf.select(cfg, ov.key_or_group, default=None)
+        if isinstance(node, DictConfig) and len(node) > 0:
+            raise ParameterError(
+                f"{ov.key_or_group}: '{{}}' in override {text!r} does not clear it: Hydra merges a mapping into "
+                f"the configured one, which keeps its entries {sorted(str(k) for k in node)}; remove it with "
+                f"'~{ov.key_or_group}', or override its entries one by one"
+            )
 
 
 def validate(cfg: DictConfig) -> None:
@@ -534,6 +585,11 @@ def validate(cfg: DictConfig) -> None:
     except ParameterError as exc:
         raise ParameterError(f"scenario.{exc}") from None
     validate_derived(params, float(sc.area_m), int(sc.num_iotds))
+    for name in PHYSICAL_RANGES:
+        check_physical(name, sc[name], f"scenario.{name}")
+    from dirs.system.families import validate_family
+
+    validate_family(cfg)
     validate_memory(cfg)
     if "dirs" in cfg:
         validate_dirs(cfg.dirs)
@@ -890,19 +946,28 @@ def _derived_costs(params: SystemParams, area_m: float, num_iotds: int) -> list[
     return out
 
 
-def validate_derived(params: SystemParams, area_m: float, num_iotds: int = 1) -> None:
-    """Derived quantities of the scenario's parameters are finite and positive: the local cost
-    (time F/f0 and energy κ f0^ν F/f0), the transmission cost at the strongest (d = 1 m) and the
-    weakest mean gain (far corner of the area) and the server compute cost, each summed over the
-    ``num_iotds`` IoTDs (the objective).  An overflow (e.g. kappa=1e300) names the field: the
-    first one whose default value makes that quantity finite again."""
+#: Upper bound of every derived cost summed over the IoTDs: far above any physical objective, low
+#: enough that sums over samples and their squares (the evaluation tables' mean and std) stay finite.
+COST_LIMIT = 1e100
+
+
+def validate_derived(params: SystemParams, area_m: float, num_iotds: int = 1, key=None) -> None:
+    """Derived quantities of the scenario's parameters are finite, positive and at most
+    :data:`COST_LIMIT`: the local cost (time F/f0 and energy κ f0^ν F/f0), the transmission cost at
+    the strongest (d = 1 m) and the weakest mean gain (far corner of the area) and the server compute
+    cost, each summed over the ``num_iotds`` IoTDs (the objective).  An overflow (e.g. kappa=1e300)
+    names the field: the first one whose default value makes that quantity finite again, written
+    ``key(field)`` (default ``scenario.<field>``)."""
     import numpy as np
+
+    key = key or (lambda f: f"scenario.{f}")
 
     def first_bad(p: SystemParams):
         for label, value, fields in _derived_costs(p, area_m, num_iotds):
             v = np.asarray(value, dtype=np.float64)
-            if not (np.all(np.isfinite(v)) and np.all(v > 0)):
-                return label, float(v.flat[int(np.argmax(~(np.isfinite(v) & (v > 0))))]), fields
+            ok = np.isfinite(v) & (v > 0) & (v <= COST_LIMIT)
+            if not np.all(ok):
+                return label, float(v.flat[int(np.argmax(~ok))]), fields
         return None
 
     bad = first_bad(params)
@@ -919,10 +984,12 @@ def validate_derived(params: SystemParams, area_m: float, num_iotds: int = 1) ->
         if trial is None or trial[0] != label:
             culprit = name
             break
+    shown = getattr(params, culprit)
+    shown = shown if np.ndim(shown) == 0 else f"array up to {np.max(shown):g}"
     raise ParameterError(
-        f"scenario.{culprit}: makes the {label} (summed over N={num_iotds} IoTDs) {value!r}, it must be finite "
-        f"and > 0; scenario.{culprit}={getattr(params, culprit)!r} (the quantity depends on "
-        f"scenario.{', scenario.'.join(fields)})"
+        f"{key(culprit)}: makes the {label} (summed over N={num_iotds} IoTDs) {value!r}, it must be finite, "
+        f"> 0 and <= {COST_LIMIT:g}; {key(culprit)}={shown!r} (the quantity depends on "
+        f"{', '.join(key(f) for f in fields)})"
     )
 
 

@@ -91,16 +91,23 @@ def read_json(path: str | os.PathLike, required: Iterable[str] = (), what: str =
 
 
 def read_npz(
-    path: str | os.PathLike, required: Iterable[str] = (), optional: Iterable[str] = (), what: str = "npz"
+    path: str | os.PathLike,
+    required: Iterable[str] = (),
+    optional: Iterable[str] = (),
+    what: str = "npz",
+    check: Callable[[list[str]], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """The arrays ``required`` (each must be present) and ``optional`` (if present) of an ``.npz``,
-    read eagerly so that a truncated or corrupt archive fails here, as one :class:`InputFileError`."""
+    read eagerly so that a truncated or corrupt archive fails here, as one :class:`InputFileError`.
+    ``check(names)`` may refuse the archive's array names (raising InputFileError)."""
     path = _require_file(path, what)
     required, optional = list(required), list(optional)
     try:
         with np.load(path, allow_pickle=False) as data:
             if not hasattr(data, "files"):
                 raise InputFileError(path, f"not an .npz archive (a single array); expected arrays {required}")
+            if check is not None:
+                check(sorted(data.files))
             missing = [k for k in required if k not in data.files]
             if missing:
                 raise InputFileError(path, f"has no array(s) {missing}; found {sorted(data.files)}")
@@ -166,27 +173,53 @@ def load_scenario(path: str | os.PathLike):
 
 
 def load_channels(path: str | os.PathLike, split: str, scenario) -> np.ndarray:
-    """Gains ``(T, N, M)`` of ``split`` in ``channels.npz``, checked against ``scenario``'s N, M."""
+    """Gains ``(T, N, M)`` of ``split`` in ``channels.npz``, checked against ``scenario``'s N, M and the
+    per-slot task arrays its ``scenario.json`` declares (:func:`read_channels`)."""
     return scenario.load_channels(path, split)
 
 
-def load_split(path: str | os.PathLike, split: str, scenario):
-    """``(scenario of the split, gains)``: the gains ``(T, N, M)`` of ``split`` and, where
-    ``channels.npz`` holds per-slot task arrays ``<split>_<field>`` (shape ``(T, N)``, docs/design.md
-    §9), the scenario with those fields applied to its params (``(T, N)`` arrays that broadcast like
-    ``(N,)`` ones).  Every task array is checked: shape, finite, > 0."""
-    import dataclasses
+SPLITS = ("train", "test")
 
-    from dirs.system.params import PER_IOTD_FIELDS
 
-    gains = scenario.load_channels(path, split)
-    names = [f"{split}_{f}" for f in PER_IOTD_FIELDS]
-    data = read_npz(path, (), names, what="channels")
-    fields = {}
-    for field in PER_IOTD_FIELDS:
-        key = f"{split}_{field}"
-        if key not in data:
-            continue
+def check_channel_names(path: str | os.PathLike, names: Iterable[str], scenario) -> None:
+    """The arrays of ``channels.npz`` are exactly what ``scenario.json`` declares: the splits
+    ``train`` / ``test`` and, for every declared per-slot field, ``<split>_<field>`` (docs/design.md §9).
+    A missing, renamed or added array is refused, naming it and the declaration."""
+    names = set(names)
+    fields = list(getattr(scenario, "task_fields", ()))
+    declared = {f"{s}_{f}" for s in SPLITS for f in fields}
+    missing = sorted(k for k in declared if k not in names and k.split("_", 1)[0] in names)
+    extra = sorted(names - declared - set(SPLITS))
+    if not (missing or extra):
+        return
+    what = []
+    if missing:
+        what.append(f"lacks the per-slot task array(s) {missing}")
+    if extra:
+        what.append(f"has array(s) {extra} that scenario.json does not declare")
+    raise InputFileError(
+        path,
+        f"{' and '.join(what)}; scenario.json (family {scenario.family!r}, task_mode {scenario.task_mode!r}) "
+        f"declares per-slot task fields {fields}, so the allowed arrays are "
+        f"{sorted(set(SPLITS) | declared)}; regenerate the instance",
+    )
+
+
+def read_channels(path: str | os.PathLike, split: str, scenario) -> dict[str, np.ndarray]:
+    """``{split: gains (T, N, M), field: (T, N) per-slot task array, …}`` of ``channels.npz``: the
+    archive's arrays are checked against the scenario's declaration (:func:`check_channel_names`), the
+    gains against its N, M (finite, > 0), every task array for shape (T, N), finite, physical range."""
+    from dirs.system.params import ParameterError as _PE
+    from dirs.system.params import check_physical
+
+    fields = list(scenario.task_fields)
+    keys = [f"{split}_{f}" for f in fields]
+    data = read_npz(
+        path, (split, *keys), what="channels", check=lambda names: check_channel_names(path, names, scenario)
+    )
+    gains = check_gain_array(path, split, data[split], scenario.num_iotds, scenario.num_servers)
+    out = {split: gains}
+    for field, key in zip(fields, keys):
         arr = _numeric(Path(path), key, np.asarray(data[key]))
         if arr.shape != gains.shape[:2]:
             raise InputFileError(
@@ -196,11 +229,28 @@ def load_split(path: str | os.PathLike, split: str, scenario):
             )
         if not np.all(np.isfinite(arr) & (arr > 0)):
             raise InputFileError(path, f"{key}: per-slot task sizes must be finite and > 0")
-        fields[field] = arr
-    if not fields:
+        try:
+            check_physical(field, arr, key)
+        except _PE as exc:
+            raise InputFileError(path, str(exc)) from None
+        out[field] = arr
+    return out
+
+
+def load_split(path: str | os.PathLike, split: str, scenario):
+    """``(scenario of the split, gains)``: the gains ``(T, N, M)`` of ``split`` and, where
+    ``scenario.json`` declares per-slot task fields (docs/design.md §9), the scenario with the
+    ``channels.npz`` arrays ``<split>_<field>`` (shape ``(T, N)``) applied to its params (they broadcast
+    like ``(N,)`` ones).  A channels file that lacks, renames or adds a declared array is refused
+    (:func:`check_channel_names`); every task array is checked: shape, finite, > 0, physical range."""
+    import dataclasses
+
+    data = read_channels(path, split, scenario)
+    gains = data.pop(split)
+    if not data:
         return scenario, gains
     try:
-        params = scenario.params.replace(**fields)
+        params = scenario.params.replace(**data)
     except ParameterError as exc:
         raise InputFileError(path, f"{split} task arrays: {exc}") from None
     return dataclasses.replace(scenario, params=params), gains
@@ -362,8 +412,11 @@ def write_csv_with_provenance(path: str | os.PathLike, frame, prov: Mapping[str,
     def write_csv(tmp: Path) -> None:
         frame.to_csv(tmp, index=False, float_format="%.10g")
 
+    from dirs.common import remove_leftovers
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path)
     tmp_csv = _temp_name(path)
     try:
         write_csv(tmp_csv)
@@ -400,7 +453,9 @@ def read_csv_provenance(path: str | os.PathLike) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- written together
 def _temp_name(path: Path, tag: str = "tmp") -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".{tag}", dir=path.parent)
+    from dirs.common import temp_prefix
+
+    fd, name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=f".{tag}", dir=path.parent)
     os.close(fd)
     os.unlink(name)  # the writer creates a file or a directory here
     return Path(name)
@@ -422,11 +477,14 @@ def write_together(writers: Mapping[str | os.PathLike, Callable[[Path], Any]]) -
     is moved aside and the new one renamed into place; if a rename fails, the targets replaced so
     far are restored.  The old versions are deleted at the end.
     """
+    from dirs.common import remove_leftovers
+
     items = [(Path(p), fn) for p, fn in writers.items()]
     temps: list[tuple[Path, Path]] = []
     try:
         for target, fn in items:
             target.parent.mkdir(parents=True, exist_ok=True)
+            remove_leftovers(target)  # what a killed writer of this target left behind
             tmp = _temp_name(target)
             temps.append((target, tmp))
             fn(tmp)
@@ -468,6 +526,9 @@ __all__ = [
     "read_npz",
     "load_scenario",
     "load_channels",
+    "load_split",
+    "read_channels",
+    "check_channel_names",
     "load_optimum",
     "load_demos",
     "check_decision_array",

@@ -158,12 +158,21 @@ def register(
 
 
 def import_plugins(modules: Iterable[str]) -> None:
-    """Import the user's modules named in the config's ``plugins:`` list (they register methods)."""
-    for mod in modules:
-        try:
-            importlib.import_module(str(mod))
-        except ImportError as exc:
-            raise ParameterError(f"plugins: cannot import module {mod!r}: {exc}") from None
+    """Import the user's modules named in the config's ``plugins:`` list (they register methods); a
+    module that fails to import — with any exception, not only ImportError — is one ParameterError
+    naming it."""
+    from dirs.common import import_modules
+
+    import_modules(modules)
+
+
+def plugins_of(cfg) -> list[str]:
+    """The plug-in modules of a composed config: ``plugins`` and ``experiment.plugins``, in order."""
+    from omegaconf import OmegaConf
+
+    mods = list(OmegaConf.select(cfg, "plugins", default=None) or [])
+    mods += list(OmegaConf.select(cfg, "experiment.plugins", default=None) or [])
+    return [str(m) for m in dict.fromkeys(mods)]
 
 
 _DISCOVERED = False
@@ -197,10 +206,7 @@ def dirs_variants(cfg) -> dict[str, Method]:
 
 def registry(cfg=None) -> dict[str, Method]:
     """Every registered method by name; with ``cfg``, also its plug-ins and its DIRS variants."""
-    plugins = []
-    if cfg is not None:
-        plugins = list(cfg.get("plugins", ())) + list(cfg.experiment.get("plugins", ()) if "experiment" in cfg else ())
-    discover(plugins)
+    discover(plugins_of(cfg) if cfg is not None else [])
     out = dict(_REGISTRY)
     if cfg is not None and "dirs" in cfg:
         for name, m in dirs_variants(cfg).items():
@@ -221,7 +227,7 @@ def get(name: str, cfg=None) -> Method:
 def lookup(name: str, module: str | None = None) -> Method:
     """Method ``name`` after importing only ``module`` (a job needs just its own method)."""
     if name not in _REGISTRY and module:
-        importlib.import_module(module)
+        import_plugins([module])  # a module that fails to import is named
     if name not in _REGISTRY:
         discover()
     if name not in _REGISTRY:

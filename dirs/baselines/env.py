@@ -155,8 +155,10 @@ class MECOffloadEnv(gym.Env):
     ) -> None:
         super().__init__()
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
-        if isinstance(channels, (str, Path)):
-            gains = self.scenario.load_channels(channels, split)
+        if isinstance(channels, (str, Path)):  # the split's params carry its per-slot tasks (docs/design.md §9)
+            from dirs.io import load_split
+
+            self.scenario, gains = load_split(channels, split, self.scenario)
         else:
             gains = self.scenario.check_channels(np.asarray(channels, dtype=np.float64))
         if action_type not in ACTION_TYPES:

@@ -16,8 +16,9 @@ from dirs.learn.vote import vote
 
 def load_policy(path: str | Path):
     """Load a saved policy directory (or its ``policy.json`` / ``policy.pt``), dispatching on its kind."""
-    from dirs.learn.anysize import is_anysize, load_anysize
+    from dirs.learn.anysize import is_anysize, load_anysize, policy_dir
 
+    policy_dir(path)  # a path that does not exist is named, not its parent's policy.json
     if is_anysize(path):
         return load_anysize(path)
     return _load_dirs_policy(path)

@@ -168,6 +168,10 @@ class Policy:
         ``params`` (the samples' system params, e.g. per-slot task sizes; default: the params the
         agents were trained with).  The agents themselves see only the gains (paper §IV)."""
         g, single = check_policy_gains(gains, self.num_iotds, self.num_servers)
+        if params is not None and not isinstance(params, SystemParams):
+            raise ParameterError(
+                f"params: expected a SystemParams (e.g. Scenario.load(path).params), got {type(params).__name__}"
+            )
         with torch.inference_mode():
             logits = self.logits(self.scaler(g))  # (M, T, N)
             # the vote in logit space: σ is monotone and σ(z) ≥ 0.5 ⇔ z ≥ 0, so this is the
@@ -214,9 +218,9 @@ def build_net(num_iotds: int, num_servers: int, hidden: Sequence[int] | None, se
 def check_policy_gains(gains, num_iotds: int, num_servers: int, name: str = "gains") -> tuple[np.ndarray, bool]:
     """Validate a policy's input as :func:`dirs.system.evaluate` does — shape ``(T, N, M)`` or
     ``(N, M)`` for this policy's N, M, every entry finite and > 0 — and return ``(g (T, N, M), single)``."""
-    from dirs.system.cost import check_gains
+    from dirs.system.cost import as_gains, check_gains
 
-    shape = np.shape(gains)
+    shape = np.shape(as_gains(gains, name))
     if len(shape) not in (2, 3) or tuple(shape[-2:]) != (num_iotds, num_servers):
         raise ParameterError(
             f"{name}: expected shape (T, {num_iotds}, {num_servers}), got {shape} "
@@ -244,9 +248,9 @@ def load_policy(path: str | Path) -> Policy:
     A missing file raises FileNotFoundError; a corrupt, incomplete or inconsistent one
     :class:`dirs.io.InputFileError` (a ParameterError) naming the file and the key."""
     from dirs.io import read_json
+    from dirs.learn.anysize import policy_dir
 
-    path = Path(path)
-    directory = path if path.is_dir() else path.parent
+    directory = policy_dir(path)
     meta_path, pt_path = directory / "policy.json", directory / "policy.pt"
     for p in (meta_path, pt_path):
         if not p.is_file():
@@ -287,7 +291,7 @@ def load_policy(path: str | Path) -> Policy:
         raise _policy_error(
             pt_path,
             f"corrupt or unreadable policy weights ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}); retrain or restore it",
+            f"{str(exc).splitlines()[0] if str(exc).strip() else 'empty or truncated file'}); retrain or restore it",
         ) from None
     if not isinstance(tensors, dict):
         raise _policy_error(pt_path, f"expected a dict of tensors, got {type(tensors).__name__}")

@@ -75,7 +75,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from dirs.common import atomic_path, write_json_atomic
 from dirs.solvers.costs import CostTables, cost_tables
 from dirs.system.cost import check_gains
 from dirs.system.params import ParameterError, SystemParams
@@ -171,8 +170,21 @@ def option_costs(prob: Problem, prices: torch.Tensor) -> torch.Tensor:
 
 
 def decide_prices(prob: Problem, prices: torch.Tensor) -> torch.Tensor:
-    """Decisions (T, N) in 0..M: each IoTD's cheapest option at ``prices`` (0 = local)."""
-    best, j = option_costs(prob, prices).min(-1)
+    """Decisions (T, N) in 0..M: each IoTD's cheapest option at ``prices`` (0 = local).
+
+    An IoTD whose cheapest servers tie exactly (identical gains, or gains so large that every
+    transmission costs 0) takes the tied servers in turn with the other tied IoTDs of its sample, in
+    IoTD order: without this, one price per server would send every such IoTD to the first of them.
+    Real-valued gains never tie, so this changes nothing else."""
+    costs = option_costs(prob, prices)
+    best, j = costs.min(-1)
+    tied = costs == best[..., None]
+    ntied = tied.sum(-1)
+    multi = ntied > 1
+    if bool(multi.any()):
+        turn = (torch.cumsum(multi.to(torch.int64), 1) - 1) % ntied  # (T, N): which tied server
+        pick = ((torch.cumsum(tied.to(torch.int64), -1) == (turn + 1)[..., None]) & tied).to(torch.int64).argmax(-1)
+        j = torch.where(multi, pick, j)
     return torch.where(best < prob.local, j + 1, torch.zeros_like(j))
 
 
@@ -420,13 +432,17 @@ class AnySizePolicy:
                 "params: the any-size policy needs the scenario's SystemParams to build its cost tables; "
                 "call decide(gains, params) or bind them with policy.with_params(params)"
             )
+        if not isinstance(p, SystemParams):
+            raise ParameterError(
+                f"params: expected a SystemParams (e.g. Scenario.load(path).params), got {type(p).__name__}"
+            )
         return p
 
     def prices(self, tables: CostTables, rounds: int | None = None) -> tuple[Problem, torch.Tensor]:
         """The normalised problem and the final prices (T, M) for precomputed cost tables."""
         prob = problem_from_tables(tables)
         with torch.inference_mode():
-            return prob, self.net(prob, rounds, adaptive=True)[-1]
+            return prob, self.net(prob, _rounds(rounds), adaptive=True)[-1]
 
     def decide_tables(self, tables: CostTables, rounds: int | None = None) -> np.ndarray:
         """Decisions (T, N) from precomputed :class:`CostTables`."""
@@ -434,23 +450,40 @@ class AnySizePolicy:
         with torch.inference_mode():
             return decide_prices(prob, prices).numpy()
 
+    def _inputs(self, gains, params) -> tuple[np.ndarray, SystemParams, bool]:
+        """``(gains (T, N, M), params, single)`` checked as :meth:`dirs.learn.agents.Policy.decide`
+        checks its input (numbers, shape, finite, > 0) and the params against N, M (and T)."""
+        p = self._params(params)
+        g = check_gains(gains)
+        single = g.ndim == 2
+        g = g[None] if single else g
+        p.check_sizes(g.shape[1], g.shape[2], g.shape[0])
+        return g, p, single
+
     def decide(self, gains: np.ndarray, params: SystemParams | None = None, *, rounds: int | None = None) -> np.ndarray:
         """Decisions ``(T, N)`` in 0..M for gains ``(T, N, M)`` (or ``(N,)`` for one ``(N, M)`` sample).
 
         ``params`` (or the bound ones, :meth:`with_params`) give the system parameters; ``rounds``
-        overrides the number of refinement rounds the model was trained with.
+        overrides the number of refinement rounds the model was trained with.  No sample (T = 0) or
+        no IoTD gives an empty array, no server (M = 0) every IoTD local.
         """
-        p = self._params(params)
-        g = check_gains(gains)
-        single = g.ndim == 2
-        a = self.decide_tables(cost_tables(g, p), rounds)
+        g, p, single = self._inputs(gains, params)
+        rounds = _rounds(rounds)
+        if 0 in g.shape:
+            a = np.zeros(g.shape[:2], dtype=np.int64)
+        else:
+            a = self.decide_tables(cost_tables(g, p), rounds)
         return a[0] if single else a
 
     def logits(self, gains: np.ndarray, params: SystemParams | None = None) -> np.ndarray:
         """Final logits ``(T, N, M+1)`` over {local, 1..M}."""
-        prob, prices = self.prices(cost_tables(check_gains(gains), self._params(params)))
+        g, p, single = self._inputs(gains, params)
+        if 0 in g.shape:
+            return np.zeros((*g.shape[:2], g.shape[2] + 1))
+        prob, prices = self.prices(cost_tables(g, p))
         with torch.inference_mode():
-            return self.net.logits(prob, prices).numpy()
+            out = self.net.logits(prob, prices).numpy()
+        return out[0] if single else out
 
     # ---------------------------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> None:
@@ -458,28 +491,82 @@ class AnySizePolicy:
         save_anysize(self.net, directory, self.meta)
 
 
+def _rounds(rounds) -> int | None:
+    if rounds is None:
+        return None
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
+        raise ParameterError(f"rounds: expected an integer >= 1 (or None: the model's own), got {rounds!r}")
+    return int(rounds)
+
+
+#: Declared hyper-parameters of :class:`AnySizeNet` (``policy.json`` ``hparams``): kind and range.
+HPARAMS: dict[str, tuple[type, float, float]] = {
+    "hidden": (int, 1, math.inf),
+    "rounds": (int, 1, math.inf),
+    "tau": (float, 0.0, math.inf),
+    "init_step": (float, 0.0, 2.0),
+    "max_rounds": (int, 0, math.inf),
+    "patience": (int, 0, math.inf),
+}
+
+
+def check_hparams(hparams: Any, key: str = "hparams", partial: bool = False) -> dict[str, Any]:
+    """The hyper-parameters, each declared (:data:`HPARAMS`), of its type and inside its range
+    (``tau`` > 0 and ``init_step`` in (0, 2) exclusive); all of them unless ``partial``."""
+    if not isinstance(hparams, dict):
+        raise ParameterError(f"{key}: expected an object of hyper-parameters {list(HPARAMS)}, got {hparams!r}")
+    unknown = sorted(set(hparams) - set(HPARAMS))
+    missing = [] if partial else [k for k in HPARAMS if k not in hparams]
+    if unknown or missing:
+        raise ParameterError(f"{key}: unknown {unknown}, missing {missing}; the declared ones are {list(HPARAMS)}")
+    out = {}
+    for name, value in hparams.items():
+        kind, low, high = HPARAMS[name]
+        ok_type = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
+        exclusive = kind is float
+        inside = ok_type and math.isfinite(value) and (low < value < high if exclusive else low <= value <= high)
+        if not inside:
+            bounds = f"in ({low:g}, {high:g})" if exclusive else f">= {low:g}"
+            raise ParameterError(
+                f"{key}.{name}: expected {'a number' if exclusive else 'an integer'} {bounds}, got {value!r}"
+            )
+        out[name] = kind(value)
+    return out
+
+
 def save_anysize(net: AnySizeNet, directory: str | Path, meta: dict[str, Any] | None = None) -> None:
-    """Save ``net`` to ``directory`` as ``policy.pt`` + ``policy.json`` (``"kind": "anysize"``)."""
+    """Save ``net`` to ``directory`` as ``policy.pt`` + ``policy.json`` (``"kind": "anysize"``), written
+    together: both files are replaced, or neither."""
+    from dirs.io import write_together
+
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    with atomic_path(directory / "policy.pt") as tmp:
-        torch.save(state, tmp)
-    write_json_atomic(
-        directory / "policy.json",
+    info = {"kind": KIND, "format_version": FORMAT_VERSION, "hparams": net.hparams(), "meta": dict(meta or {})}
+    write_together(
         {
-            "kind": KIND,
-            "format_version": FORMAT_VERSION,
-            "hparams": net.hparams(),
-            "meta": dict(meta or {}),
-        },
+            directory / "policy.pt": lambda tmp: torch.save(state, tmp),
+            directory / "policy.json": lambda tmp: tmp.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n"),
+        }
     )
 
 
 def build_net(hparams: dict[str, Any], seed: int = 0) -> AnySizeNet:
     """A fresh :class:`AnySizeNet` with ``hparams`` (see :meth:`AnySizeNet.hparams`), seeded."""
     gen = torch.Generator().manual_seed(int(seed))
-    return AnySizeNet(**hparams, generator=gen)
+    return AnySizeNet(**check_hparams(hparams, partial=True), generator=gen)
+
+
+def policy_dir(path: str | Path) -> Path:
+    """The saved policy's directory: ``path`` itself, or the directory of its ``policy.json`` /
+    ``policy.pt``; a path that does not exist is named (not its parent)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such policy directory (expected policy.json and policy.pt in it)")
+    if path.is_dir():
+        return path
+    if path.name not in ("policy.json", "policy.pt"):
+        raise ParameterError(f"{path}: not a saved policy; expected its directory or its policy.json / policy.pt")
+    return path.parent
 
 
 def is_anysize(directory: str | Path) -> bool:
@@ -491,28 +578,79 @@ def is_anysize(directory: str | Path) -> bool:
         return False
     try:
         return json.loads(meta.read_text()).get("kind") == KIND
-    except (json.JSONDecodeError, AttributeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
         return False
 
 
+def _read_info(meta_path: Path) -> dict[str, Any]:
+    """``policy.json`` of an any-size policy: kind, format version, declared hyper-parameters, meta."""
+    from dirs.io import InputFileError, read_json
+
+    info = read_json(meta_path, ("kind", "format_version", "hparams"), what="any-size policy JSON")
+    if info["kind"] != KIND:
+        raise InputFileError(meta_path, f"kind: {info['kind']!r} is not {KIND!r}")
+    if info["format_version"] != FORMAT_VERSION:
+        raise InputFileError(
+            meta_path,
+            f"format_version {info['format_version']!r} is not supported (this code reads version {FORMAT_VERSION})",
+        )
+    if not isinstance(info.get("meta", {}), dict):
+        raise InputFileError(meta_path, f"meta: expected an object, got {type(info['meta']).__name__}")
+    try:
+        info["hparams"] = check_hparams(info["hparams"])
+    except ParameterError as exc:
+        raise InputFileError(meta_path, str(exc)) from None
+    return info
+
+
+def _read_weights(pt_path: Path, net: AnySizeNet) -> dict[str, torch.Tensor]:
+    """The state dict in ``policy.pt``: readable, exactly the tensors of ``net`` (names, shapes), finite."""
+    from dirs.io import InputFileError
+
+    try:
+        state = torch.load(pt_path, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 — torch raises many types (EOFError, UnpicklingError, …) on garbage
+        first = str(exc).splitlines()[0] if str(exc).strip() else "empty or truncated file"
+        raise InputFileError(
+            pt_path, f"corrupt or unreadable any-size weights ({type(exc).__name__}: {first}); retrain or restore it"
+        ) from None
+    want = net.state_dict()
+    if not isinstance(state, dict):
+        raise InputFileError(pt_path, f"expected a dict of tensors {sorted(want)}, got {type(state).__name__}")
+    missing, unexpected = sorted(set(want) - set(state)), sorted(map(str, set(state) - set(want)))
+    if missing or unexpected:
+        raise InputFileError(
+            pt_path,
+            f"not the weights of an any-size model: missing tensor(s) {missing}, unexpected {unexpected[:6]}",
+        )
+    for name, tensor in state.items():
+        if not isinstance(tensor, torch.Tensor):
+            raise InputFileError(pt_path, f"{name}: expected a tensor, got {type(tensor).__name__}")
+        if tuple(tensor.shape) != tuple(want[name].shape) or not tensor.is_floating_point():
+            raise InputFileError(
+                pt_path,
+                f"{name}: shape {tuple(tensor.shape)} ({tensor.dtype}), expected {tuple(want[name].shape)} floats "
+                f"(policy.json hparams {net.hparams()})",
+            )
+        if not bool(torch.isfinite(tensor).all()):
+            raise InputFileError(pt_path, f"{name}: contains NaN or inf")
+    return state
+
+
 def load_anysize(path: str | Path) -> AnySizePolicy:
-    """Load a saved :class:`AnySizePolicy` from its directory (or its ``policy.pt`` / ``policy.json``)."""
-    path = Path(path)
-    directory = path if path.is_dir() else path.parent
+    """Load a saved :class:`AnySizePolicy` from its directory (or its ``policy.pt`` / ``policy.json``),
+    as strictly as :func:`dirs.learn.agents.load_policy`: a missing file raises FileNotFoundError naming
+    it; bad JSON, a wrong kind or version, undeclared / missing / out-of-range hyper-parameters,
+    unreadable weights, tensors that are not this model's (names, shapes) or not finite raise
+    :class:`dirs.io.InputFileError` naming the file and the key."""
+    directory = policy_dir(path)
     meta_path, pt_path = directory / "policy.json", directory / "policy.pt"
     for p in (meta_path, pt_path):
         if not p.is_file():
             raise FileNotFoundError(f"{p}: no saved policy here (expected policy.json and policy.pt)")
-    info = json.loads(meta_path.read_text())
-    if info.get("kind") != KIND:
-        raise ParameterError(f"{meta_path}: kind {info.get('kind')!r} is not {KIND!r}")
-    if info.get("format_version") != FORMAT_VERSION:
-        raise ParameterError(
-            f"{meta_path}: format_version {info.get('format_version')!r} is not supported (this code "
-            f"reads version {FORMAT_VERSION})"
-        )
+    info = _read_info(meta_path)
     net = AnySizeNet(**info["hparams"])
-    net.load_state_dict(torch.load(pt_path, weights_only=True))
+    net.load_state_dict(_read_weights(pt_path, net))
     return AnySizePolicy(net, info.get("meta"))
 
 
@@ -521,10 +659,12 @@ __all__ = [
     "FORMAT_VERSION",
     "AnySizeNet",
     "AnySizePolicy",
+    "HPARAMS",
     "Problem",
     "best_response",
     "level_move",
     "build_net",
+    "check_hparams",
     "decide_prices",
     "is_anysize",
     "load_anysize",

@@ -22,6 +22,8 @@ seeded by (seed, step), not from a running stream).
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ from dirs.learn.anysize import AnySizePolicy, Problem, build_net, decide_prices,
 from dirs.solvers.costs import CostTables, cost_tables
 from dirs.solvers.oracle import solve_exact_tables
 from dirs.system import Scenario, SystemParams
+from dirs.system.params import ParameterError
 
 PHI_CHOICES = ((1.0, 1.0), (1.5, 0.5), (0.5, 1.5))
 
@@ -110,12 +113,114 @@ class AnySizeSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnySizeSettings:
+        """Settings from the config's ``anysize`` mapping (only the fields that differ from the
+        defaults), every field checked (:meth:`validate`); errors name ``anysize.<field>``."""
+        if not isinstance(data, dict):
+            raise ParameterError(f"anysize: expected a mapping of settings, got {type(data).__name__} {data!r}")
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise ValueError(f"unknown any-size setting(s) {unknown}; allowed: {sorted(known)}")
-        out = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**out)
+            raise ParameterError(
+                f"anysize.{unknown[0]}: unknown any-size setting(s) {unknown}; allowed: {sorted(known)}"
+            )
+        out = {k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in data.items()}
+        settings = cls(**out)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Every field of its type and inside its range; raises :class:`ParameterError` naming
+        ``anysize.<field>`` and what is allowed (so that training never starts on bad settings)."""
+        from dirs.learn.anysize import check_hparams
+
+        for name, low in _INT_MIN.items():
+            _check_int(name, getattr(self, name), low)
+        for name in ("detach_rounds", "select_best"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"anysize.{name}: expected true or false, got {getattr(self, name)!r}")
+        for name, (low, high, closed) in _FLOAT_RANGES.items():
+            _check_float(name, getattr(self, name), low, high, closed)
+        try:
+            check_hparams({k: getattr(self, k) for k in HPARAM_FIELDS}, key="anysize")
+        except ParameterError as exc:
+            raise ParameterError(str(exc)) from None
+        _check_mixture(self)
+
+
+HPARAM_FIELDS = ("hidden", "rounds", "tau", "init_step", "max_rounds", "patience")
+#: Integer settings and their smallest allowed value.
+_INT_MIN = {
+    "seed": 0,
+    "hidden": 1,
+    "rounds": 1,
+    "max_rounds": 0,
+    "patience": 0,
+    "steps": 1,
+    "batch": 1,
+    "scenarios": 1,
+    "val_scenarios": 1,
+    "checkpoint_every": 1,
+    "eval_every": 1,
+}
+#: Number settings: (low, high, closed at low).
+_FLOAT_RANGES = {
+    "lr": (0.0, 1.0, False),
+    "grad_clip": (0.0, math.inf, False),
+    "fixed_server_prob": (0.0, 1.0, True),
+    "hetero_capacity_prob": (0.0, 1.0, True),
+    "slot_weight": (0.0, math.inf, True),
+    "round_weight_power": (-math.inf, math.inf, True),
+}
+PLACEMENTS = ("uniform", "gaussian", "levy")
+
+
+def _check_int(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ParameterError(f"anysize.{name}: expected an integer >= {low}, got {value!r}")
+
+
+def _check_float(name: str, value: Any, low: float, high: float, closed: bool) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low <= value if closed else low < value) and value <= high
+    if not ok:
+        where = f"{'[' if closed else '('}{low:g}, {high:g}]"
+        raise ParameterError(f"anysize.{name}: expected a finite number in {where}, got {value!r}")
+
+
+def _check_pair(name: str, value: Any, integer: bool, low: float, high: float = math.inf, unit: str = "") -> None:
+    """A (lo, hi) range setting: two numbers with low <= lo <= hi <= high."""
+    kinds = (int, np.integer) if integer else (int, float)
+    ok = isinstance(value, tuple) and len(value) == 2
+    ok = ok and all(isinstance(v, kinds) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    if not (ok and low <= value[0] <= value[1] <= high):
+        bound = "" if math.isinf(high) else f" <= {high:g}"
+        what = f"{'integers' if integer else 'numbers'}{f' ({unit})' if unit else ''}"
+        shown = list(value) if isinstance(value, tuple) else value
+        raise ParameterError(
+            f"anysize.{name}: expected [lo, hi], {what} with {low:g} <= lo <= hi{bound}, got {shown!r}"
+        )
+
+
+def _check_mixture(s: AnySizeSettings) -> None:
+    """The training mixture: sizes with N >= M >= 1, placements, physical task and capacity ranges."""
+    from dirs.system.params import PHYSICAL_RANGES
+
+    _check_pair("num_servers", s.num_servers, True, 1)
+    _check_pair("num_iotds", s.num_iotds, True, 1)
+    _check_pair("ratio", s.ratio, False, 1e-9)
+    if s.num_iotds[1] < s.num_servers[1]:
+        raise ParameterError(
+            f"anysize.num_iotds: the largest N ({s.num_iotds[1]}) must be >= the largest M "
+            f"(anysize.num_servers = {list(s.num_servers)}): every training scenario needs N >= M"
+        )
+    for name in ("data_bits", "cpu_cycles", "mec_cpu_hz"):
+        low, high, unit = PHYSICAL_RANGES[name]
+        _check_pair(name, getattr(s, name), False, low, high, unit)
+    bad = [p for p in s.placements if p not in PLACEMENTS] if isinstance(s.placements, tuple) else [s.placements]
+    if bad or not s.placements:
+        raise ParameterError(
+            f"anysize.placements: expected a non-empty list out of {list(PLACEMENTS)}, got {s.placements!r}"
+        )
 
 
 @dataclass
@@ -239,6 +344,38 @@ def _save_checkpoint(
         torch.save(state, tmp)
 
 
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    """A training checkpoint (our own file); unreadable or incomplete: one error naming it."""
+    from dirs.io import InputFileError
+
+    keys = ("net", "opt", "sched", "step", "settings", "elapsed", "best")
+    try:
+        state = torch.load(path, weights_only=False)  # our own file (optimiser state, settings)
+    except Exception as exc:  # noqa: BLE001 — torch raises many types on garbage
+        raise InputFileError(path, f"corrupt or unreadable training checkpoint ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or any(k not in state for k in keys):
+        raise InputFileError(path, f"not a training checkpoint (needs {list(keys)})")
+    return state
+
+
+def _resume(ckpt: Path | None, settings: AnySizeSettings, net, opt, sched) -> tuple[int, float, dict[str, Any]]:
+    """(first step, seconds already spent, best snapshot) — from ``ckpt`` when it exists (same settings)."""
+    fresh = 0, 0.0, {"val_nrr": -1.0, "step": 0, "state": None}
+    if ckpt is None or not ckpt.is_file():
+        return fresh
+    try:
+        state = _load_checkpoint(ckpt)
+    except ParameterError as exc:  # a checkpoint only saves time: start afresh
+        logging.getLogger(__name__).warning("ignoring unreadable checkpoint: %s", exc)
+        return fresh
+    if state["settings"] != settings.to_dict():
+        raise ValueError(f"{ckpt}: checkpoint was written with other settings; remove it or use them")
+    net.load_state_dict(state["net"])
+    opt.load_state_dict(state["opt"])
+    sched.load_state_dict(state["sched"])
+    return int(state["step"]), float(state["elapsed"]), state["best"]
+
+
 def train_anysize(
     settings: AnySizeSettings,
     out_dir: str | Path | None,
@@ -253,31 +390,15 @@ def train_anysize(
     steps (e.g. an MLflow logger); ``progress`` shows a tqdm bar; ``checkpoint_path`` enables
     checkpoints every ``checkpoint_every`` steps and resumes from an existing one (same settings).
     """
+    settings.validate()  # before anything runs or is written
     torch.set_num_threads(1)
     t_start = time.perf_counter()
     torch.manual_seed(settings.seed)
-    hp = {
-        "hidden": settings.hidden,
-        "rounds": settings.rounds,
-        "tau": settings.tau,
-        "init_step": settings.init_step,
-        "max_rounds": settings.max_rounds,
-        "patience": settings.patience,
-    }
-    net = build_net(hp, settings.seed)
+    net = build_net({k: getattr(settings, k) for k in HPARAM_FIELDS}, settings.seed)
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(settings.steps, 1), eta_min=settings.lr / 20)
-    start, elapsed0 = 0, 0.0
-    best: dict[str, Any] = {"val_nrr": -1.0, "step": 0, "state": None}
     ckpt = Path(checkpoint_path) if checkpoint_path is not None else None
-    if ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, weights_only=False)
-        if state["settings"] != settings.to_dict():
-            raise ValueError(f"{ckpt}: checkpoint was written with other settings; remove it or use them")
-        net.load_state_dict(state["net"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        start, elapsed0, best = int(state["step"]), float(state["elapsed"]), state["best"]
+    start, elapsed0, best = _resume(ckpt, settings, net, opt, sched)
 
     t_data = time.perf_counter()
     train = make_dataset(settings, settings.scenarios, stream=1)
@@ -322,25 +443,42 @@ def train_anysize(
             _save_checkpoint(ckpt, net, opt, sched, done, settings, elapsed0 + time.perf_counter() - t_start, best)
     if bar is not None:
         bar.close()
-    net.eval()
-    final_val = nrr(net, val)
-    if settings.select_best and best["state"] is not None and best["val_nrr"] > final_val:
-        net.load_state_dict(best["state"])
-    meta = {
-        "settings": settings.to_dict(),
-        "train_seconds": elapsed0 + time.perf_counter() - t_start,
-        "data_seconds": data_s,
-        "final_loss": last_loss,
-        "val_nrr": nrr(net, val),
-        "final_step_val_nrr": final_val,
-        "selected_step": best["step"] if settings.select_best and best["val_nrr"] > final_val else settings.steps,
-        "train_samples": settings.scenarios * settings.batch,
-        "torch": torch.__version__,
-    }
-    policy = AnySizePolicy(net, meta)
+    meta = {"train_seconds": elapsed0 + time.perf_counter() - t_start, "data_seconds": data_s, "final_loss": last_loss}
+    policy = AnySizePolicy(net, _select(net, val, best, settings, meta))
+    _check_trained(policy, out_dir)
     if out_dir is not None:
         policy.save(out_dir)
     return policy
+
+
+def _select(net, val: list[Batch], best: dict[str, Any], settings: AnySizeSettings, meta: dict) -> dict[str, Any]:
+    """Keep the best held-out snapshot (``select_best``) in ``net``; returns the model's meta data."""
+    net.eval()
+    final_val = nrr(net, val)
+    chosen = settings.select_best and best["state"] is not None and best["val_nrr"] > final_val
+    if chosen:
+        net.load_state_dict(best["state"])
+    return {
+        "settings": settings.to_dict(),
+        **meta,
+        "val_nrr": nrr(net, val),
+        "final_step_val_nrr": final_val,
+        "selected_step": best["step"] if chosen else settings.steps,
+        "train_samples": settings.scenarios * settings.batch,
+        "torch": torch.__version__,
+    }
+
+
+def _check_trained(policy: AnySizePolicy, out_dir) -> None:
+    """Training succeeded: finite weights, loss and held-out NRR; otherwise nothing is written."""
+    bad = [k for k, v in policy.net.state_dict().items() if not bool(torch.isfinite(v).all())]
+    numbers = {k: policy.meta[k] for k in ("final_loss", "val_nrr")}
+    if bad or not all(math.isfinite(v) for v in numbers.values()):
+        kept = f"; {out_dir} was not replaced" if out_dir is not None else ""
+        raise ParameterError(
+            f"anysize: training diverged (non-finite weights {bad[:4]} or metrics {numbers}); lower anysize.lr "
+            f"or anysize.grad_clip{kept}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,6 +46,9 @@ class Stage:
     """True for stages of one (instance, seed); False for experiment-level ones (tables, figures)."""
     extra_reads: Callable[..., Iterable[str]] | None = field(default=None, compare=False)
     """Keys read beyond ``reads`` that depend on the job (e.g. the method's own ``reads``)."""
+    writes_instance: bool = False
+    """True for the stage that writes the instance (``scenario.json``, which records the config slice
+    it was generated with); every other per-instance stage checks that record against its own."""
 
     @property
     def module(self) -> str:
@@ -194,6 +197,8 @@ def run_from_snakemake(smk) -> None:
     try:
         stage = get(smk.rule, params.get("stage_module"))
         cfg = stage_config(params["config"])
+        if stage.per_instance and not stage.writes_instance and "scenario" in dict(smk.input.items()):
+            check_instance(cfg, smk.input.scenario)
         accepted = set(inspect.signature(stage.fn).parameters)
         kwargs = {k: v for k, v in list(smk.input.items()) + list(smk.output.items()) if k in accepted and k != "cfg"}
         if "params" in accepted:
@@ -221,13 +226,145 @@ def job_fields(cfg) -> dict[str, str]:
     return out
 
 
-def run_alone(stage: Stage, cfg) -> None:
-    """Run ``stage`` on the composed ``cfg`` at the conventional paths (``python -m dirs <stage>``),
-    handing it the same config slice the workflow would."""
-    import inspect
+def run_alone(stage: Stage, cfg, *, name: str | None = None, force: bool = False) -> None:
+    """Run ``stage`` (named ``name``) on the composed ``cfg`` at the conventional paths (``python -m
+    dirs <stage>``), handing it the same config slice the workflow would.
 
+    First the plug-ins of ``cfg`` are imported (a method or family they register resolves as in the
+    workflow) and a method given by ``evaluation.method`` is checked to be one this stage evaluates.
+    The stage that writes the instance refuses to replace one generated with another configuration
+    slice (``scenario.json`` records it) unless ``force``; every other per-instance stage checks that
+    the instance it reads was generated with its own ``scenario`` and ``seed``."""
+    import inspect
+    import sys
+
+    from dirs.methods import import_plugins, plugins_of
+
+    if os.getcwd() not in sys.path:  # the user's plug-in modules live in the working directory
+        sys.path.insert(0, os.getcwd())
+    import_plugins(plugins_of(cfg))
+    check_method_stage(name or stage.fn.__name__, cfg)
     fields = job_fields(cfg)
     kwargs = dict(stage.paths(cfg))
+    sliced = restrict(cfg, stage, **fields)
+    if stage.writes_instance and not force:
+        refuse_changed_instance(kwargs["scenario"], config_slice(cfg, stage.all_reads(**fields)))
+    elif stage.per_instance and not stage.writes_instance and "scenario" in kwargs:
+        check_instance(sliced, kwargs["scenario"])
     if "params" in inspect.signature(stage.fn).parameters:
         kwargs["params"] = fields
-    stage.fn(restrict(cfg, stage, **fields), **kwargs)
+    stage.fn(sliced, **kwargs)
+
+
+# ------------------------------------------------------------------ instance records
+#: Stages that evaluate the method named by ``evaluation.method`` when run alone.
+METHOD_STAGES = ("evaluate_method", "evaluate_learned")
+
+
+def check_method_stage(name: str, cfg) -> None:
+    """For a stage of :data:`METHOD_STAGES`: ``evaluation.method`` is a registered method (plug-ins and
+    DIRS variants included) that this stage evaluates; otherwise name the stage that does."""
+    from dirs.methods import get
+    from dirs.system.params import ParameterError
+
+    if name not in METHOD_STAGES:
+        return
+    method = str(cfg.evaluation.method)
+    try:
+        m = get(method, cfg)
+    except ParameterError as exc:
+        raise ParameterError(f"evaluation.method: {exc}") from None
+    if m.stage != name:
+        how = {"dirs": f"dirs.variant={method}", "drl": f"baseline.algo={method}"}.get(
+            m.kind, f"evaluation.method={method}"
+        )
+        what = {
+            "dirs": "a DIRS variant",
+            "drl": "a DRL baseline",
+            "learned": "a learned scheduler",
+            "heuristic": "a heuristic",
+            "search": "a population search",
+            "reference": "the reference optimum",
+        }.get(m.kind, f"a {m.kind} method")
+        raise ParameterError(
+            f"evaluation.method: {method!r} is {what} (kind {m.kind!r}), which {name} does not evaluate; "
+            f"the {m.stage} stage does: python -m dirs {m.stage} {how}"
+        )
+
+
+def job_slice(cfg) -> dict[str, Any]:
+    """The config slice a stage received (its config without the run-time keys): its rerun key."""
+    from omegaconf import OmegaConf
+
+    from dirs.config import to_container
+
+    data = to_container(cfg) if OmegaConf.is_config(cfg) else json.loads(json.dumps(cfg))
+    for key in RUNTIME_KEYS:
+        _drop(data, key)
+    if data.get("profile") == {}:
+        data.pop("profile")
+    return data
+
+
+def first_difference(recorded: Any, current: Any, prefix: str = "") -> tuple[str, Any, Any] | None:
+    """``(dotted key, recorded value, current value)`` of the first difference of two slices, or None."""
+    if isinstance(recorded, dict) and isinstance(current, dict):
+        for key in sorted(set(recorded) | set(current), key=str):
+            sub = first_difference(recorded.get(key, "<absent>"), current.get(key, "<absent>"), f"{prefix}{key}.")
+            if sub is not None:
+                return sub
+        return None
+    return None if recorded == current else (prefix.rstrip("."), recorded, current)
+
+
+def _recorded_config(scenario_path) -> dict[str, Any] | None:
+    from pathlib import Path
+
+    from dirs.io import read_json
+
+    path = Path(scenario_path)
+    if not path.is_file():
+        return None
+    config = read_json(path, what="scenario JSON").get("config")
+    return config if isinstance(config, dict) else None
+
+
+def refuse_changed_instance(scenario_path, slice_: dict[str, Any]) -> None:
+    """Refuse to overwrite an instance whose ``scenario.json`` records another config slice."""
+    from dirs.system.params import ParameterError
+
+    try:
+        recorded = _recorded_config(scenario_path)
+    except (ParameterError, OSError):
+        return  # unreadable: regenerating it repairs it
+    diff = None if recorded is None else first_difference(recorded, slice_)
+    if diff is not None:
+        key, old, new = diff
+        raise ParameterError(
+            f"{scenario_path}: this instance was generated with another configuration ({key}={old!r} there, "
+            f"{new!r} in this run); replacing it would change every result derived from it. Pass --force to "
+            f"replace it, or write a new instance (scenario.name=<name>, or paths.data_dir=<dir>)"
+        )
+
+
+def check_instance(cfg, scenario_path) -> None:
+    """The instance ``scenario.json`` was generated with this job's ``scenario`` and ``seed``: a file
+    replaced outside the workflow (e.g. ``python -m dirs generate_scenario … --force``) is refused,
+    naming the key that differs and how to regenerate it."""
+    from dirs.io import InputFileError
+
+    recorded = _recorded_config(scenario_path)
+    if recorded is None or "scenario" not in cfg:
+        return
+    current = job_slice(cfg)
+    mine = {k: current.get(k, "<absent>") for k in ("seed", "scenario")}
+    diff = first_difference({k: recorded.get(k, "<absent>") for k in mine}, mine)
+    if diff is not None:
+        key, old, new = diff
+        raise InputFileError(
+            scenario_path,
+            f"was generated with {key}={old!r}, but this job's configuration has {key}={new!r} (the instance was "
+            f"replaced outside the workflow, or this run's overrides differ from those it was generated with); "
+            f"run this stage with the overrides it was generated with, or regenerate it: "
+            f"`snakemake --forcerun {scenario_path}` (or `python -m dirs generate_scenario <overrides> --force`)",
+        )

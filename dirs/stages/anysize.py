@@ -33,8 +33,10 @@ def train_anysize(cfg, *, model: str | Path, checkpoint: str | Path | None = Non
     from dirs.learn.anysize_train import AnySizeSettings
 
     train = lookup("anysize", "dirs.learn.anysize").train
-    try:
+    try:  # every setting is checked before training starts: a bad one never replaces the model
         settings = AnySizeSettings.from_dict(to_container(cfg.anysize))
+    except ParameterError:
+        raise
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"anysize: {exc}") from None
     with stage_run("train_anysize", cfg) as run:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -71,19 +70,9 @@ def train(method: Method | str, sc, gains: np.ndarray, cfg, log_metrics=None):
 
 
 def _save_dir_atomic(policy, model: Path) -> None:
-    """Save into a sibling temporary directory, then move it onto ``model``."""
-    model = Path(model)
-    tmp = model.parent / f".{model.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    try:
-        policy.save(tmp)
-        if model.exists():
-            shutil.rmtree(model)
-        os.replace(tmp, model)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    """Save into a sibling temporary directory, then move it onto ``model`` (:func:`dirs.io.write_together`:
+    the old model stays if saving fails; what a killed save left behind goes at the next save)."""
+    io.write_together({Path(model): policy.save})
 
 
 def train_baseline(cfg, *, scenario: str | Path, channels: str | Path, model: str | Path, params=None) -> None:

@@ -121,12 +121,27 @@ def _fingerprint(cfg, variant_name: str, *files) -> str:
     return h.hexdigest()
 
 
+def require_finite(net, target: Path) -> None:
+    """Training succeeded (every weight finite); otherwise nothing is written and ``target`` stays."""
+    bad = [k for k, v in net.state_dict().items() if not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ParameterError(
+            f"dirs: training diverged (non-finite weights {bad[:4]}); {target} was not replaced (lower dirs.lr)"
+        )
+
+
 def save_policy_together(pol: Policy, directory: Path) -> None:
-    """``policy.pt`` and ``policy.json`` of ``pol`` in ``directory``, written together (both or neither)."""
+    """``policy.pt`` and ``policy.json`` of ``pol`` in ``directory``, written together (both or neither),
+    only when every weight is finite."""
     import shutil
     import tempfile
 
-    with tempfile.TemporaryDirectory(dir=directory.parent if directory.parent.exists() else None) as tmp:
+    require_finite(pol.net, directory)
+    from dirs.common import remove_leftovers, temp_prefix
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(directory)
+    with tempfile.TemporaryDirectory(prefix=temp_prefix(directory), suffix=".tmp", dir=directory.parent) as tmp:
         pol.save(tmp)
         io.write_together(
             {
@@ -141,8 +156,20 @@ def _save_state(path: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
-def _load_state(path: Path) -> dict:
-    return torch.load(path, weights_only=False)  # our own file (trainer state incl. NumPy arrays)
+def _load_state(path: Path, needs: str = "net") -> dict:
+    """A trainer state (``pretrained.pt``, ``last.pt``; an online checkpoint with ``needs="trainer"``):
+    our own file, incl. NumPy arrays; unreadable, or without ``needs``: one error naming it."""
+    path = io._require_file(path, "trainer state")
+    try:
+        state = torch.load(path, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 — torch's unpickler raises many types (UnpicklingError, EOFError, …)
+        first = str(exc).splitlines()[0] if str(exc).strip() else "empty or truncated file"
+        raise io.InputFileError(
+            path, f"corrupt or unreadable trainer state ({type(exc).__name__}: {first}); rerun the stage that wrote it"
+        ) from None
+    if not isinstance(state, dict) or not isinstance(state.get(needs), dict):
+        raise io.InputFileError(path, f"not a trainer state: expected a dict with the entry {needs!r}")
+    return state
 
 
 def checkpoint_path(cfg, variant_name: str) -> Path:
@@ -184,6 +211,7 @@ def pretrain_agents(cfg, *, scenario, channels, pretrained, losses, demos=None, 
             scenario=scenario, channels=channels, **({"demos": demos} if demos else {})
         )
         trainer.meta["num_demos"] = int(len(g))
+        require_finite(trainer.net, Path(pretrained))
         _save_state(Path(pretrained), trainer.state_dict())
         write_csv_atomic(losses, pd.DataFrame(trainer.pretrain_history))
         run.log_metrics({"pretrain_s": elapsed, "train_accuracy": acc})
@@ -229,8 +257,13 @@ def train_agents(
         ckpt = checkpoint_path(cfg, name)
         fp = _fingerprint(cfg, name, scenario, channels, pretrained)
         online_s_before = 0.0
+        state = {}
         if ckpt.is_file():
-            state = _load_state(ckpt)
+            try:
+                state = _load_state(ckpt, needs="trainer")
+            except ParameterError as exc:  # a checkpoint only saves time: start afresh
+                log.warning("ignoring unreadable checkpoint: %s", exc)
+        if state:
             if state.get("fingerprint") == fp:
                 trainer.load_state_dict(state["trainer"])
                 online_s_before = float(state.get("online_s", 0.0))
@@ -353,7 +386,13 @@ def evaluate_policy(
         def weights(path) -> tuple[Policy, dict]:
             state = _load_state(Path(path))
             net = StackedAgents(pol.num_iotds, pol.num_servers, pol.net.sizes[1:-1])
-            net.load_state_dict(state["net"])
+            try:
+                net.load_state_dict(state["net"])
+            except (RuntimeError, KeyError, TypeError) as exc:
+                raise io.InputFileError(
+                    path,
+                    f"net: the weights do not fit the policy's layers {pol.net.sizes} ({str(exc).splitlines()[0]})",
+                ) from None
             return Policy(net, pol.scaler, sc.params), state.get("meta", {})
 
         if last is not None and pol.meta.get("selected", "last") != "last":

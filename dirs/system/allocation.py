@@ -144,7 +144,8 @@ def transmission_cost(gains: np.ndarray, params: SystemParams) -> tuple[np.ndarr
     compute cost is the congestion term of :func:`compute_cost`).
     """
     gains = np.asarray(gains, dtype=np.float64)
-    x = gains / params.noise_w
+    with np.errstate(over="ignore"):  # h / σ² beyond float range: the infinite-SNR limit (docs/design.md §2.3)
+        x = gains / params.noise_w
     d = _per_iotd(params.data_bits)  # per-IoTD fields broadcast over the server axis
     b = _per_iotd(params.bandwidth_hz)
     pmax = _per_iotd(params.max_power_w)

@@ -38,9 +38,24 @@ class Costs:
         return 1.0 / self.objective
 
 
+def as_gains(gains, name: str = "gains") -> np.ndarray:
+    """``gains`` as a float64 array; anything that is not numbers (a string, ``None``, a ragged list,
+    booleans) is one ParameterError naming ``name``."""
+    try:
+        kind = np.asarray(gains).dtype.kind if not isinstance(gains, (str, bytes)) else "U"
+    except (TypeError, ValueError):  # e.g. a ragged nested list
+        kind = "O"
+    if kind not in "iuf":
+        raise ParameterError(
+            f"{name}: expected a numeric array of channel gains (T, N, M) or (N, M), got "
+            f"{type(gains).__name__} {str(gains)[:60]!r}"
+        )
+    return np.asarray(gains, dtype=np.float64)
+
+
 def check_gains(gains: np.ndarray, name: str = "gains") -> np.ndarray:
-    """Validate a gain array ``(T, N, M)`` (or ``(N, M)``): finite and strictly positive."""
-    g = np.asarray(gains, dtype=np.float64)
+    """Validate a gain array ``(T, N, M)`` (or ``(N, M)``): numbers, finite and strictly positive."""
+    g = as_gains(gains, name)
     if g.ndim not in (2, 3):
         raise ParameterError(f"{name}: expected shape (T, N, M) or (N, M), got {g.shape}")
     if not np.all(np.isfinite(g)) or np.any(g <= 0):
@@ -82,12 +97,16 @@ def evaluate(decisions, gains, params: SystemParams, *, return_allocation: bool 
     gains: ``(T, N, M)`` (or ``(N, M)``) channel gains h_ij.
     params: per-IoTD fields scalar, ``(N,)`` or per sample ``(T, N)`` (docs/design.md §9; T must match).
     """
-    g = np.asarray(gains, dtype=np.float64)
+    g = as_gains(gains)
     single = g.ndim == 2
     if single:
         g = g[None]
     if g.ndim != 3:
         raise ParameterError(f"gains: expected shape (T, N, M) or (N, M), got {g.shape}")
+    if not isinstance(params, SystemParams):
+        raise ParameterError(
+            f"params: expected a SystemParams (e.g. Scenario.load(...).params), got {type(params).__name__}"
+        )
     t_, n, m = g.shape
     a = check_decisions(decisions, n, m)
     if a.ndim == 1:
@@ -99,10 +118,12 @@ def evaluate(decisions, gains, params: SystemParams, *, return_allocation: bool 
     off = a > 0
     rows = np.repeat(np.arange(t_), n)  # flat sample index of every (t, i)
     flat = np.arange(t_ * n) * m + np.maximum(a.ravel() - 1, 0)
-    h = g.reshape(-1)[flat].reshape(t_, n)
+    # M = 0 (no server): every decision is 0 (checked above), so every IoTD runs locally
+    h = g.reshape(-1)[flat].reshape(t_, n) if m else np.ones((t_, n))
     if not np.all((h > 0) & (h < np.inf) | ~off):  # NaN compares False: caught too
         raise ParameterError("gains: the gains of offloaded IoTDs must be finite and > 0")
-    x = np.where(off, h, 1.0) / params.noise_w
+    with np.errstate(over="ignore"):  # h / σ² beyond float range: the infinite-SNR limit (§2.3)
+        x = np.where(off, h, 1.0) / params.noise_w
     d = np.asarray(params.data_bits)
     b = np.asarray(params.bandwidth_hz)
     p, t_tx, e_tx = optimal_transmission(x, params.phi_t, params.phi_e, d, b, np.asarray(params.max_power_w))

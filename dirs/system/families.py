@@ -8,7 +8,11 @@ per-sample task arrays ``<split>_<field>`` of shape ``(T, N)`` (e.g. ``test_cpu_
 ``generate_scenario`` stage writes ``scenario.json`` and ``channels.npz`` from them, together.
 
 A new family is its generator module (in ``dirs/system/`` or a module named in ``plugins:``) plus a
-scenario YAML — no stage changes.  The paper's family (``paper``) is below.
+scenario YAML — no stage changes.  ``register_family(name, validate=fn)`` adds ``fn(cfg)``, run when
+the configuration is composed (:func:`validate_family`), so that bad ``options`` fail at once, naming
+the key.  The generator sets the returned scenario's ``task_mode`` (``fixed`` | ``per-slot``); the
+stage records the family and the per-slot fields it stores in ``scenario.json``.  The paper's
+family (``paper``) is below.
 """
 
 from __future__ import annotations
@@ -25,32 +29,47 @@ from dirs.system.scenario import Scenario
 
 Generator = Callable[[Any, np.random.Generator], tuple[Scenario, dict[str, np.ndarray]]]
 _FAMILIES: dict[str, Generator] = {}
+_VALIDATORS: dict[str, Callable[[Any], None]] = {}
 
 
-def register_family(name: str) -> Callable[[Generator], Generator]:
-    """Decorator registering a scenario generator as family ``name``."""
+def register_family(name: str, validate: Callable[[Any], None] | None = None) -> Callable[[Generator], Generator]:
+    """Decorator registering a scenario generator as family ``name`` (``validate(cfg)``: optional
+    check of its ``scenario.options``, run when a configuration is composed)."""
 
     def decorate(fn: Generator) -> Generator:
         old = _FAMILIES.get(name)
         if old is not None and (old.__module__, old.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ParameterError(f"scenario family {name!r} is registered twice: {old.__module__}, {fn.__module__}")
         _FAMILIES[name] = fn
+        if validate is not None:
+            _VALIDATORS[name] = validate
         return fn
 
     return decorate
 
 
 def family(name: str, plugins=()) -> Generator:
-    """The generator of family ``name`` (imports the modules of ``dirs.system`` and ``plugins``)."""
+    """The generator of family ``name`` (imports the modules of ``dirs.system`` and ``plugins``; a
+    plug-in that fails to import is named)."""
+    from dirs.common import import_modules
+
     if name not in _FAMILIES:
         pkg = importlib.import_module("dirs.system")
         for info in pkgutil.iter_modules(pkg.__path__):
             importlib.import_module(f"dirs.system.{info.name}")
-        for mod in plugins:
-            importlib.import_module(str(mod))
+        import_modules(plugins)
     if name not in _FAMILIES:
         raise ParameterError(f"scenario.family: unknown family {name!r}; registered: {sorted(_FAMILIES)}")
     return _FAMILIES[name]
+
+
+def validate_family(cfg) -> None:
+    """The configured family exists and accepts ``scenario.options`` (its validator, if any)."""
+    name = str(cfg.scenario.family)
+    family(name, cfg.get("plugins", ()))
+    check = _VALIDATORS.get(name)
+    if check is not None:
+        check(cfg)
 
 
 def _plain(v):
@@ -76,12 +95,16 @@ def paper_scenario(cfg, params=None) -> Scenario:
     )
 
 
-@register_family("paper")
+def _no_options(cfg) -> None:
+    if cfg.scenario.options:
+        raise ParameterError(f"scenario.options: the paper family takes no options, got {dict(cfg.scenario.options)}")
+
+
+@register_family("paper", validate=_no_options)
 def paper(cfg, rng: np.random.Generator) -> tuple[Scenario, dict[str, np.ndarray]]:
     """The paper's family: positions by ``scenario.placement`` / ``server_placement``, Rayleigh fading
     redrawn per slot, the same task for every IoTD (``scenario.data_bits``, ``cpu_cycles``)."""
-    if cfg.scenario.options:
-        raise ParameterError(f"scenario.options: the paper family takes no options, got {dict(cfg.scenario.options)}")
+    _no_options(cfg)
     sc = paper_scenario(cfg)
     train = sc.sample_channels(cfg.scenario.num_train, rng)
     test = sc.sample_channels(cfg.scenario.num_test, rng)

@@ -26,8 +26,40 @@ PER_SERVER_FIELDS = ("mec_cpu_hz",)
 SCALAR_FIELDS = ("noise_w", "nu", "beta0", "phi_t", "phi_e")
 
 
+#: Physically meaningful range ``(low, high, unit)`` of each field that configurations and task /
+#: capacity distributions may set (docs/design.md §1.2): wide enough for any MEC deployment, narrow
+#: enough that every cost stays finite.  Checked by the configuration (``scenario.<field>``), the
+#: ``hetero`` family's distributions and the any-size scheduler's training mixture; a SystemParams
+#: built in code is only checked for finite, positive values.
+PHYSICAL_RANGES: dict[str, tuple[float, float, str]] = {
+    "data_bits": (1.0, 1e12, "bits per task input, up to 125 GB"),
+    "cpu_cycles": (1.0, 1e15, "CPU cycles per task"),
+    "bandwidth_hz": (1.0, 1e12, "Hz of uplink bandwidth"),
+    "local_cpu_hz": (1e3, 1e12, "Hz of local CPU"),
+    "max_power_w": (1e-9, 1e3, "W of transmit power"),
+    "kappa": (1e-40, 1e-15, "effective switched capacitance"),
+    "mec_cpu_hz": (1e3, 1e14, "Hz of server CPU capacity"),
+    "phi_t": (1e-6, 1e6, "weight of time"),
+    "phi_e": (0.0, 1e6, "weight of energy"),
+}
+
+
 class ParameterError(ValueError):
     """A system parameter is missing, of the wrong shape or outside its allowed range."""
+
+
+def check_physical(field: str, value: Any, key: str | None = None) -> None:
+    """Raise unless every entry of ``value`` lies in ``PHYSICAL_RANGES[field]`` (``key`` names it)."""
+    if field not in PHYSICAL_RANGES:
+        return
+    low, high, unit = PHYSICAL_RANGES[field]
+    arr = np.asarray(value, dtype=np.float64)
+    bad = ~((arr >= low) & (arr <= high))
+    if np.any(bad):
+        v = float(arr.flat[int(np.argmax(bad))])
+        raise ParameterError(
+            f"{key or field}: {v!r} is outside the physically meaningful range [{low:g}, {high:g}] ({unit})"
+        )
 
 
 def _as_field(name: str, value: Any, max_ndim: int = 1) -> ArrayLike:
@@ -197,7 +229,9 @@ class SystemParams:
 
 
 __all__ = [
+    "PHYSICAL_RANGES",
     "ParameterError",
+    "check_physical",
     "SystemParams",
     "PER_IOTD_FIELDS",
     "PER_SERVER_FIELDS",

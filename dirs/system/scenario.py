@@ -14,8 +14,12 @@ from dirs.common import mantegna_steps, write_json_atomic
 from dirs.system.channel import sample_gains
 from dirs.system.params import ParameterError, SystemParams
 
-#: Version of the scenario.json layout; bump on incompatible changes.
-FORMAT_VERSION = 1
+#: Version of the scenario.json layout; bump on incompatible changes (2: family, task mode, the
+#: per-slot task fields stored in channels.npz and the configuration it was generated with).
+FORMAT_VERSION = 2
+#: How task sizes behave over slots: ``fixed`` (per IoTD, in the params) or ``per-slot`` (redrawn every
+#: slot, stored in channels.npz as ``<split>_<field>``; docs/design.md §9).
+TASK_MODES = ("fixed", "per-slot")
 
 
 class Placement(str, Enum):
@@ -88,6 +92,40 @@ def place_servers(
     return centroids
 
 
+def check_task_declaration(family: Any, task_mode: Any, task_fields) -> None:
+    """A scenario's family (a non-empty name), task mode (:data:`TASK_MODES`) and per-slot fields
+    (distinct names of per-IoTD fields; only with ``per-slot`` tasks)."""
+    from dirs.system.params import PER_IOTD_FIELDS
+
+    if not isinstance(family, str) or not family:
+        raise ParameterError(f"family: expected the name of a scenario family, got {family!r}")
+    if task_mode not in TASK_MODES:
+        raise ParameterError(f"task_mode: unknown value {task_mode!r}; allowed: {list(TASK_MODES)}")
+    fields = list(task_fields)
+    bad = [f for f in fields if f not in PER_IOTD_FIELDS]
+    if bad or len(set(fields)) != len(fields):
+        raise ParameterError(
+            f"task_fields: expected distinct per-IoTD fields out of {list(PER_IOTD_FIELDS)}, got {fields}"
+        )
+    if fields and task_mode != "per-slot":
+        raise ParameterError(f"task_fields: {fields} are stored per slot, but task_mode is {task_mode!r}")
+
+
+def _check_record(data: dict[str, Any], source: str) -> None:
+    """What ``scenario.json`` declares beyond positions and params: family, task mode, per-slot
+    fields (a list) and the config slice it was generated with (an object or null)."""
+    if data.get("config") is not None and not isinstance(data["config"], dict):
+        raise ParameterError(f"{source}: config: expected an object or null, got {type(data['config']).__name__}")
+    if not isinstance(data["task_fields"], list):
+        raise ParameterError(
+            f"{source}: task_fields: expected a list of field names, got {type(data['task_fields']).__name__}"
+        )
+    try:
+        check_task_declaration(data["family"], data["task_mode"], data["task_fields"])
+    except ParameterError as exc:
+        raise ParameterError(f"{source}: {exc}") from None
+
+
 @dataclass
 class Scenario:
     """One MEC deployment: fixed positions and parameters; channel samples vary per slot."""
@@ -102,6 +140,14 @@ class Scenario:
     seed: int = 0
     placement: str = "uniform"
     meta: dict[str, Any] = field(default_factory=dict)
+    family: str = "paper"
+    """Scenario family that generated it (dirs.system.families)."""
+    task_mode: str = "fixed"
+    """``fixed`` (task sizes per IoTD, in ``params``) or ``per-slot`` (redrawn every slot)."""
+    task_fields: tuple[str, ...] = ()
+    """Per-IoTD fields stored per slot in ``channels.npz`` as ``<split>_<field>`` ``(T, N)`` arrays."""
+    config: dict[str, Any] | None = None
+    """The configuration slice it was generated with (``generate_scenario``'s rerun key), if any."""
 
     def __post_init__(self) -> None:
         self.users = np.asarray(self.users, dtype=np.float64)
@@ -112,6 +158,8 @@ class Scenario:
             raise ParameterError(f"servers: expected shape (M >= 1, 2), got {self.servers.shape}")
         if not self.area_m > 0:
             raise ParameterError(f"area_m: must be > 0, got {self.area_m}")
+        self.task_fields = tuple(self.task_fields)
+        check_task_declaration(self.family, self.task_mode, self.task_fields)
         self.params.check_sizes(self.num_iotds, self.num_servers)
 
     @property
@@ -175,13 +223,29 @@ class Scenario:
             "servers": self.servers.tolist(),
             "params": self.params.to_dict(),
             "meta": self.meta,
+            "family": self.family,
+            "task_mode": self.task_mode,
+            "task_fields": list(self.task_fields),
+            "config": self.config,
         }
 
     def save(self, path: str | Path) -> None:
         write_json_atomic(path, self.to_dict())
 
     #: Keys every scenario.json must have.
-    REQUIRED_KEYS = ("format_version", "name", "seed", "placement", "area_m", "users", "servers", "params")
+    REQUIRED_KEYS = (
+        "format_version",
+        "name",
+        "seed",
+        "placement",
+        "area_m",
+        "users",
+        "servers",
+        "params",
+        "family",
+        "task_mode",
+        "task_fields",
+    )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "scenario") -> Scenario:
@@ -237,6 +301,7 @@ class Scenario:
             raise ParameterError(f"{source}: area_m: must be finite and > 0, got {area}")
         if not isinstance(data.get("meta", {}), dict):
             raise ParameterError(f"{source}: meta: expected an object, got {type(data['meta']).__name__}")
+        _check_record(data, source)
         try:
             return cls(
                 users=arrays["users"],
@@ -247,6 +312,10 @@ class Scenario:
                 seed=seed,
                 placement=str(data["placement"]),
                 meta=dict(data.get("meta", {})),
+                family=data["family"],
+                task_mode=data["task_mode"],
+                task_fields=tuple(data["task_fields"]),
+                config=data.get("config"),
             )
         except ParameterError as exc:
             raise ParameterError(f"{source}: params.{exc}") from None
@@ -267,12 +336,12 @@ class Scenario:
 
     def load_channels(self, path: str | Path, split: str = "test") -> np.ndarray:
         """Channel samples ``split`` (``train`` | ``test``) of ``channels.npz``, validated against
-        this scenario's size (shape, T >= 1, finite and > 0); a corrupt archive raises one
-        :class:`dirs.io.InputFileError` naming the file."""
-        from dirs.io import check_gain_array, read_npz
+        this scenario's size (shape, T >= 1, finite and > 0) and the per-slot task arrays it declares
+        (:func:`dirs.io.read_channels`; use :func:`dirs.io.load_split` for the split's params); a
+        corrupt archive raises one :class:`dirs.io.InputFileError` naming the file."""
+        from dirs.io import read_channels
 
-        data = read_npz(path, (split,), what="channels")
-        return check_gain_array(path, f"{split}", data[split], self.num_iotds, self.num_servers)
+        return read_channels(path, split, self)[split]
 
     def check_channels(self, gains: np.ndarray, name: str = "channels") -> np.ndarray:
         """Raise unless ``gains`` is ``(T, N, M)`` for this scenario, finite and positive."""

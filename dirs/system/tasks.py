@@ -6,6 +6,8 @@ A *spec* maps a field of :class:`dirs.system.SystemParams` to a distribution giv
 * ``{"dist": "loguniform", "low": a, "high": b}`` — exp(U[ln a, ln b]) (0 < a);
 * ``{"dist": "fixed", "value": v}`` — the constant v.
 
+Every number must lie in the field's physically meaningful range
+(:data:`dirs.system.params.PHYSICAL_RANGES`, e.g. ``cpu_cycles`` in [1, 1e15], ``data_bits`` in [1, 1e12]).
 Per-IoTD fields (``data_bits`` in bits, ``cpu_cycles``, ``local_cpu_hz``, …; docs/design.md §1 units) come
 from :func:`sample_tasks`, per IoTD ``(N,)`` or per channel sample ``(T, N)`` (``size=T``: per-slot
 tasks, docs/design.md §9); ``mec_cpu_hz`` from :func:`sample_servers`.  The result is a plain dict to pass to
@@ -19,18 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from dirs.system.params import PER_IOTD_FIELDS, PER_SERVER_FIELDS, ParameterError
+from dirs.system.params import PER_IOTD_FIELDS, PER_SERVER_FIELDS, ParameterError, check_physical
 
 DISTRIBUTIONS = {"uniform": ("low", "high"), "loguniform": ("low", "high"), "fixed": ("value",)}
 
 
 def _number(field: str, key: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ParameterError(f"{field}.{key}: expected a number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise ParameterError(f"{field}.{key}: expected a number, got {value!r}") from None
     if not np.isfinite(v) or v <= 0:
         raise ParameterError(f"{field}.{key}: must be finite and > 0 (a physical size), got {value!r}")
+    check_physical(field, v, f"{field}.{key}")
     return v
 
 
@@ -41,7 +46,7 @@ def check_distribution(field: str, dist: Any) -> dict[str, Any]:
             f"{field}: expected a distribution dict like {{'dist': 'uniform', 'low': ..., 'high': ...}}, got {dist!r}"
         )
     kind = dist.get("dist")
-    if kind not in DISTRIBUTIONS:
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
         raise ParameterError(f"{field}.dist: unknown distribution {kind!r}; allowed: {sorted(DISTRIBUTIONS)}")
     keys = DISTRIBUTIONS[kind]
     extra = sorted(set(dist) - {"dist", *keys})

@@ -6,19 +6,31 @@ import os
 import re
 import sys
 
+from snakemake.exceptions import WorkflowError
+
 from dirs.codedeps import code_inputs, plugin_files
-from dirs.config import compose, experiment_instances
+from dirs.config import compose, experiment_instances, workflow_overrides
 from dirs.methods import import_plugins, method_of_row, registry, row_label
 from dirs.paths import path
 from dirs.stages import RUNTIME_ENV, config_slice, runtime
 from dirs.stages import registry as stage_registry
 
 
+
+
+def checked(fn, *args):
+    """``fn(*args)``; a bad configuration or plug-in is one line naming the key or module (no traceback)."""
+    try:
+        return fn(*args)
+    except ValueError as exc:  # dirs.system.params.ParameterError and its subclasses
+        raise WorkflowError(str(exc)) from None
+
+
 PROFILE = str(config.get("profile", "paper"))
-# Extra Hydra overrides applied to every composed config, e.g. one seed only:
+# Extra Hydra overrides applied to every composed config, e.g. one seed only (one string is one override):
 #   snakemake --cores 8 --config 'overrides=["profile.seeds=[0]"]'
-EXTRA = [str(o) for o in config.get("overrides", [])]
-BASE = compose([f"profile={PROFILE}", *EXTRA])
+EXTRA = checked(workflow_overrides, config.get("overrides"))
+BASE = checked(compose, [f"profile={PROFILE}", *EXTRA])
 SEEDS = [int(s) for s in BASE.profile.seeds]
 DATA = BASE.paths.data_dir
 RESULTS = BASE.paths.results_dir
@@ -32,7 +44,7 @@ EXPERIMENTS = {}
 EXPERIMENT_INSTANCES = {}
 INSTANCES = {name: [f"scenario={name}"] for name in BASE.profile.scenarios}
 for _exp in BASE.profile.experiments:
-    _cfg = compose([f"profile={PROFILE}", f"experiment={_exp}", *EXTRA])
+    _cfg = checked(compose, [f"profile={PROFILE}", f"experiment={_exp}", *EXTRA])
     EXPERIMENTS[_exp] = _cfg
     _variants = experiment_instances(_cfg)
     EXPERIMENT_INSTANCES[_exp] = {variant: inst for variant, (inst, _) in _variants.items()}
@@ -44,8 +56,8 @@ for _exp in BASE.profile.experiments:
 sys.path.insert(0, os.getcwd())
 PLUGINS = list(dict.fromkeys([*BASE.plugins, *(p for c in EXPERIMENTS.values() for p in c.plugins),
                               *(p for c in EXPERIMENTS.values() for p in c.experiment.plugins)]))
-import_plugins(PLUGINS)
-METHODS = registry(BASE)
+checked(import_plugins, PLUGINS)
+METHODS = checked(registry, BASE)
 
 
 def by_kind(*kinds):
