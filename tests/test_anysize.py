@@ -114,7 +114,7 @@ def test_save_load_round_trip(trained, tmp_path):
     policy, out = trained
     info = json.loads((out / "policy.json").read_text())
     assert info["kind"] == KIND and info["format_version"] == 1 and info["hparams"]["rounds"] == 6
-    assert "train_seconds" in info["meta"] and info["meta"]["settings"]["seed"] == 3
+    assert "train_s" in info["meta"] and info["meta"]["settings"]["seed"] == 3
     loaded = load_policy(out)
     assert isinstance(loaded, AnySizePolicy)
     sc, gains = scenario(80, 6, seed=7)

@@ -443,7 +443,7 @@ def train_anysize(
             _save_checkpoint(ckpt, net, opt, sched, done, settings, elapsed0 + time.perf_counter() - t_start, best)
     if bar is not None:
         bar.close()
-    meta = {"train_seconds": elapsed0 + time.perf_counter() - t_start, "data_seconds": data_s, "final_loss": last_loss}
+    meta = {"train_s": elapsed0 + time.perf_counter() - t_start, "data_s": data_s, "final_loss": last_loss}
     policy = AnySizePolicy(net, _select(net, val, best, settings, meta))
     _check_trained(policy, out_dir)
     if out_dir is not None:
