@@ -12,7 +12,7 @@ from dirs.solvers.certified.tangent import solve_tangent_milp
 from dirs.solvers.costs import cost_tables
 from dirs.solvers.heuristics import greedy, remote
 from dirs.solvers.local_search import improve
-from dirs.solvers.oracle import solve_bounded, solve_exact
+from dirs.solvers.oracle import solve_exact
 from dirs.system import ParameterError, Scenario, SystemParams, evaluate
 from dirs.system.tasks import sample_servers, sample_tasks
 
@@ -152,10 +152,10 @@ def test_per_sample_fields_must_match_the_samples():
         SystemParams(cpu_cycles=np.ones((3, 5)), data_bits=np.ones((4, 5))).check_sizes(5, 2)
 
 
-def test_solve_bounded_is_the_certified_root():
+def test_the_certified_root_bounds_the_optimum():
     rng = np.random.default_rng(5)
     sc, gains, params = hetero_instance(rng, n_max=9, m_max=3, samples=3)
-    b = solve_bounded(gains, params)
+    b = solve_certified_tables(cost_tables(gains, params), node_limit=1)  # the root alone
     c = solve_certified(gains, params, rel_gap=0.0)
     assert np.all(b.lower_bound <= c.objective * (1 + 1e-12))
     assert np.all(c.objective <= b.objective * (1 + 1e-12))
@@ -207,6 +207,7 @@ def test_certified_option_errors_name_the_setting():
 def test_dual_and_granularity_bounds_are_valid(seed):
     """q(λ) (any λ) and q(λ*) + Σ_j β_j (any charge split θ) never exceed the brute-force optimum."""
     from dirs.solvers.certified.bounds import server_bound as _server_bound
+    from dirs.solvers.certified.dual import DualProblem
     from dirs.solvers.certified.dual import maximise as _dual
     from dirs.solvers.certified.problem import TAU_START as _TAU_START
     from dirs.solvers.certified.problem import TAU_STOP as _TAU_STOP
@@ -221,7 +222,7 @@ def test_dual_and_granularity_bounds_are_valid(seed):
     gam = c / s[:, None]
     spread = float(np.median(np.abs(gam)))
     m = w.size
-    d = _dual(gam, s, 0.0, np.zeros(m), w, rng.uniform(0, 5, m), _TAU_START * spread, _TAU_STOP * spread)
+    d = _dual(DualProblem(gam, s, 0.0, np.zeros(m), w), rng.uniform(0, 5, m), _TAU_START * spread, _TAU_STOP * spread)
     assert d.bound <= best * (1 + 1e-12)
     red = d.reduced(s)
     n = s.size
@@ -272,7 +273,7 @@ def test_fixing_never_excludes_an_option_of_a_better_decision(seed):
     included: pricing it as a move once excluded tied IoTDs' cheapest option, shared/cases), so no
     decision better than the incumbent by the tolerance uses an excluded option."""
     from dirs.solvers.certified.bounds import best_server_bound, fix_options
-    from dirs.solvers.certified.dual import maximise
+    from dirs.solvers.certified.dual import DualProblem, maximise
     from dirs.solvers.certified.problem import TAU_START, Sample
 
     rng = np.random.default_rng(5100 + seed)
@@ -289,7 +290,9 @@ def test_fixing_never_excludes_an_option_of_a_better_decision(seed):
     every = np.array(list(itertools.product(range(m + 1), repeat=n)))
     obj = tables.objective(every[:, None, :])[:, 0]
     lam0 = rng.uniform(0, 3, m)
-    root = maximise(sample.gam, sample.s, 0.0, np.zeros(m), sample.w, lam0, TAU_START * sample.spread, sample.tau_stop)
+    root = maximise(
+        DualProblem(sample.gam, sample.s, 0.0, np.zeros(m), sample.w), lam0, TAU_START * sample.spread, sample.tau_stop
+    )
     red = root.reduced(sample.s)
     gran = best_server_bound(red, root.x, sample.s, sample.w, root.lam)
     for slack in (0.0, 1e-4, 1e-2, 0.1, 0.5):

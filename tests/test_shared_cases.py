@@ -2,8 +2,11 @@
 
 ``certified_bound_counterexamples.npz``: single-sample heterogeneous instances on which the certified
 reference once returned a "proven" lower bound above the cost of another feasible decision (the
-near-fixing step of :func:`dirs.solvers.certified._solve_one` priced an IoTD's cheapest option as a
-move and excluded it). Every file of that kind found beside the repository (``../shared/cases``) is
+near-fixing step priced an IoTD's cheapest option as a move and excluded it).
+``certified_bound_highs_presolve.npz`` (found by ``python -m dirs.bench certify-fuzz``, class ``wide``,
+seed 0, index 3217): HiGHS with presolve returned an "optimal" core whose dual bound was above the
+value of its own solution (a wrong certificate 9.3e-5 above the optimum); the core now runs without
+presolve and checks HiGHS's bound against a point of its own model. Every file of that kind found beside the repository (``../shared/cases``) is
 checked too, so a newly filed case is a test without an edit here.
 """
 
@@ -56,7 +59,7 @@ def test_certificate_below_every_feasible_cost(gains, better, params):
 def test_root_fixing_keeps_the_better_decision(gains, better, params):
     """The root's reduced-cost fixing bounds every option the stored decision uses by its cost."""
     from dirs.solvers.certified.bounds import best_server_bound, fix_options
-    from dirs.solvers.certified.dual import maximise
+    from dirs.solvers.certified.dual import DualProblem, maximise
     from dirs.solvers.certified.problem import TAU_START, Sample
     from dirs.solvers.costs import cost_tables
 
@@ -64,9 +67,8 @@ def test_root_fixing_keeps_the_better_decision(gains, better, params):
     sample = Sample.from_costs(tables.options()[0], tables.sqrt_f_tn[0], tables.phi_t / tables.mec_cpu_hz, 1e-6, 60)
     cost = sample.objective(better)
     lam0 = 2.0 * sample.w * np.bincount(better, weights=sample.s, minlength=sample.m + 1)[1:]
-    root = maximise(
-        sample.gam, sample.s, 0.0, np.zeros(sample.m), sample.w, lam0, TAU_START * sample.spread, sample.tau_stop
-    )
+    whole = DualProblem(sample.gam, sample.s, 0.0, np.zeros(sample.m), sample.w)
+    root = maximise(whole, lam0, TAU_START * sample.spread, sample.tau_stop)
     red = root.reduced(sample.s)
     gran = best_server_bound(red, root.x, sample.s, sample.w, root.lam)
     for ub in (cost * (1 + 1e-4), cost * (1 + 3e-4)):  # incumbents worse than the stored decision

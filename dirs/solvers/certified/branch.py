@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dirs.solvers.certified.dual import Dual, maximise
+from dirs.solvers.certified.dual import Dual, DualProblem, maximise
 from dirs.solvers.certified.incumbents import one_opt
 from dirs.solvers.certified.problem import TAU_WARM, Sample, prunes, safe
 
@@ -103,10 +103,8 @@ def branch_and_bound(
             floor = min(floor, safe(parent_bound))
             continue
         nodes += 1
-        d = maximise(
-            np.where(mask, g_free, np.inf), s_free, core.cost0, core.load0, sample.w, lam,
-            TAU_WARM * sample.spread, sample.tau_stop, stop_at=inc.value - tol,
-        )  # fmt: skip
+        node = DualProblem(np.where(mask, g_free, np.inf), s_free, core.cost0, core.load0, sample.w)
+        d = maximise(node, lam, TAU_WARM * sample.spread, sample.tau_stop, stop_at=inc.value - tol)
         bound = max(d.bound, parent_bound)
         inc.offer(sample, core.decision(d.argmin), polish=True)  # the dual's rounding
         tol = sample.tol(inc.value)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dirs.solvers.certified.problem import EPS, rounding
+from dirs.solvers.certified.problem import rounding
 
 _TAU_FACTOR = 1e-1
 _NEWTON_MAX = 25
@@ -51,11 +51,13 @@ class Dual:
         return np.where(np.isnan(r), np.inf, np.maximum(r, 0.0))
 
 
-class _Q:
-    """q(λ) and its smoothed version for one node (the arrays of :func:`maximise`)."""
+class DualProblem:
+    """One node's dual: unit costs γ ``(k, M+1)`` of its free IoTDs (``inf`` = excluded option),
+    their normalised √F ``s``, the cost ``cost0`` and server loads ``load0`` of its fixed IoTDs, the
+    server weights ``w``; q(λ) and its smoothed version (module doc)."""
 
     def __init__(self, gam, s, cost0, load0, w):
-        self.gam, self.s, self.cost0, self.load0, self.inv2w = gam, s, cost0, load0, 0.5 / w
+        self.gam, self.s, self.cost0, self.load0, self.w, self.inv2w = gam, s, cost0, load0, w, 0.5 / w
 
     def exact(self, lam):
         """``(x, min_j x, q(λ) lowered by its rounding margin)``."""
@@ -142,14 +144,13 @@ def _cheapest(gam: np.ndarray, lam: np.ndarray, tied: np.ndarray) -> bool:
     return bool(np.all(slack <= 1e-9 * (1.0 + np.abs(mn)[:, None])))
 
 
-def maximise(gam, s, cost0, load0, w, lam, tau_start: float, tau_stop: float, stop_at: float = np.inf) -> Dual:
-    """Maximise q(λ) (module doc) from ``lam``; stops early once the bound reaches ``stop_at``.
+def maximise(qf: DualProblem, lam, tau_start: float, tau_stop: float, stop_at: float = np.inf) -> Dual:
+    """Maximise q(λ) of ``qf`` (module doc) from ``lam``; stops early once the bound reaches ``stop_at``.
 
-    gam: ``(k, M+1)`` unit costs of the free items (``inf`` = excluded); s: their normalised √F;
-    cost0, load0: cost and server loads of the fixed items.  τ = tau_start, tau_start/10, …, tau_stop
-    (absolute, in units of γ).  Returns the multipliers with the best (safe) exact q seen.
+    τ = tau_start, tau_start/10, …, tau_stop (absolute, in units of γ).  Returns the multipliers with
+    the best (safe) exact q seen.
     """
-    qf = _Q(gam, s, cost0, load0, w)
+    gam, s, load0, w = qf.gam, qf.s, qf.load0, qf.w
     best = [-np.inf, lam.copy()]
     iters = 0
     tau = tau_start
@@ -175,7 +176,7 @@ def maximise(gam, s, cost0, load0, w, lam, tau_start: float, tau_stop: float, st
     return Dual(lam=best[1], bound=float(best[0]), x=x, iterations=iters)
 
 
-def _newton(qf: _Q, lam, tau, best: list, stop_at: float):
+def _newton(qf: DualProblem, lam, tau, best: list, stop_at: float):
     """Newton iterations with Armijo backtracking on the smoothed dual at temperature τ; updates
     ``best`` = [bound, λ] in place.  Returns ``(λ, x, mn, iterations)``."""
     x, mn, q, q_tau, p = qf.smoothed(lam, tau)
@@ -207,4 +208,4 @@ def _newton(qf: _Q, lam, tau, best: list, stop_at: float):
     return lam, x, mn, iters
 
 
-__all__ = ["Dual", "EPS", "maximise"]
+__all__ = ["Dual", "DualProblem", "maximise"]

@@ -15,8 +15,8 @@ import numpy as np
 
 from dirs.solvers.certified.bounds import best_server_bound, fix_options
 from dirs.solvers.certified.branch import Core, Incumbent, branch_and_bound
-from dirs.solvers.certified.core import FOCUS_BELOW_GAP, core_milp
-from dirs.solvers.certified.dual import Dual, maximise
+from dirs.solvers.certified.core import FOCUS_BELOW_GAP, CoreProblem, core_milp
+from dirs.solvers.certified.dual import Dual, DualProblem, maximise
 from dirs.solvers.certified.incumbents import swap_search
 from dirs.solvers.certified.problem import REL_GAP_FLOOR, TAU_START, Sample, prunes, rounding, safe
 
@@ -50,9 +50,8 @@ def _root(sample: Sample, inc: Incumbent) -> Dual:
     """The continuous relaxation over every IoTD, warm-started at the incumbent's loads; its
     rounding (polished) is offered as an incumbent."""
     lam0 = 2.0 * sample.w * np.bincount(inc.a, weights=sample.s, minlength=sample.m + 1)[1:]
-    root = maximise(
-        sample.gam, sample.s, 0.0, np.zeros(sample.m), sample.w, lam0, TAU_START * sample.spread, sample.tau_stop
-    )
+    whole = DualProblem(sample.gam, sample.s, 0.0, np.zeros(sample.m), sample.w)
+    root = maximise(whole, lam0, TAU_START * sample.spread, sample.tau_stop)
     inc.offer(sample, swap_search(root.argmin, sample.c, sample.s, sample.w))
     return root
 
@@ -103,9 +102,8 @@ def _core(sample: Sample, core: Core, root: Dual, inc: Incumbent) -> tuple[float
     if sample.rel_gap < FOCUS_BELOW_GAP:  # the incumbent's load deviations (its core part)
         focus = dev0 + np.bincount(inc.a[fi], weights=sample.s[fi], minlength=sample.m + 1)[1:]
     tol_abs = max(sample.rel_gap, REL_GAP_FLOOR) * inc.value
-    choice, _, bound, finished = core_milp(
-        red_free, sample.s[fi], dev0, sample.w, tol_abs, sample.time_left(), inc.value - root.bound, focus=focus
-    )
+    problem = CoreProblem(red_free, sample.s[fi], dev0, sample.w, inc.value - root.bound, focus)
+    choice, _, bound, finished = core_milp(problem, tol_abs, sample.time_left())
     if choice is not None:
         inc.offer(sample, core.decision(choice))
     if bound == np.inf:  # the core has no solution: nothing beats the incumbent by tol
