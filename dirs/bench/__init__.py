@@ -7,4 +7,4 @@ Library code never imports this package: it only measures.
 """
 
 #: Modules that declare subcommands (``dirs.bench.<module>.COMMANDS``), in the order ``--help`` lists them.
-MODULES = ("oracle", "search", "compare", "agents", "certified", "flow")
+MODULES = ("oracle", "search", "compare", "agents", "certified", "flow", "fuzz")
