@@ -180,6 +180,104 @@ def _near_tie(rng, fields_, gains):
     return fields_
 
 
+def _dup_iotds(rng, f, gains, n, m):
+    """Exact copies of some IoTDs (gains row and every field): exact ties."""
+    if n > 1:
+        src = rng.integers(0, n, size=n)
+        src = np.where(rng.random(n) < 0.5, src, np.arange(n))
+        gains = gains[src]
+        for k in ("data_bits", "cpu_cycles", "local_cpu_hz"):
+            f[k] = f[k][src]
+    return f, gains
+
+
+def _dup_servers(rng, f, gains, n, m):
+    """Exact copies of some servers (gains column and capacity)."""
+    if m > 1:
+        src = np.where(rng.random(m) < 0.5, rng.integers(0, m, size=m), np.arange(m))
+        gains = gains[:, src]
+        f["mec_cpu_hz"] = f["mec_cpu_hz"][src]
+    return f, gains
+
+
+def _equal_costs(rng, f, gains, n, m):
+    """Every server the same to every IoTD; groups of equal tasks."""
+    gains = np.repeat(gains[:, :1], m, axis=1)
+    f["mec_cpu_hz"] = np.full(m, f["mec_cpu_hz"][0])
+    groups = rng.integers(0, max(1, n // 3), size=n)
+    for k in ("data_bits", "cpu_cycles", "local_cpu_hz"):
+        f[k] = f[k][groups]
+    return f, gains[groups]
+
+
+def _all_local(rng, f, gains, n, m):
+    f["data_bits"] = f["data_bits"] * 10.0
+    return f, gains * 1e-4
+
+
+def _all_offload(rng, f, gains, n, m):
+    f["local_cpu_hz"] = rng.uniform(0.05e9, 0.15e9, n)
+    f["mec_cpu_hz"] = rng.uniform(60e9, 120e9, m)
+    return f, gains * 10.0
+
+
+def _identical(rng, f, gains, n, m):
+    f["cpu_cycles"] = float(f["cpu_cycles"][0]) if rng.random() < 0.5 else 1e9
+    return f, gains
+
+
+def _same_f(rng, f, gains, n, m):
+    f["mec_cpu_hz"] = float(f["mec_cpu_hz"][0])
+    return f, gains
+
+
+def _same_phi(rng, f, gains, n, m):
+    f["phi_t"] = f["phi_e"] = 1.0
+    return f, gains
+
+
+#: What each degenerate class does to the fields and gains drawn for it (after the gains).
+_AFTER_GAINS = {
+    "dup-iotds": _dup_iotds,
+    "dup-servers": _dup_servers,
+    "equal-costs": _equal_costs,
+    "all-local": _all_local,
+    "all-offload": _all_offload,
+    "identical": _identical,
+    "same-f": _same_f,
+    "same-phi": _same_phi,
+    "near-tie": lambda rng, f, gains, n, m: (_near_tie(rng, f, gains), gains),
+}
+
+
+def _fields(rng, cls: str, n: int, m: int) -> tuple[dict, float]:
+    """The raw fields of a class (before its degenerate transform) and the side of the area."""
+    if cls == "wide":
+        f = _wide(rng, n, m)
+        return f, float(_loguniform(rng, 10.0, 500.0))
+    if cls in ("paper", "dc-only"):
+        f = dict(
+            data_bits=rng.uniform(50, 1000, n) * _KB,
+            cpu_cycles=rng.uniform(0.2e9, 2e9, n),
+            mec_cpu_hz=float(rng.choice([10e9, 15e9])),
+        )
+        if cls == "paper":
+            f["phi_t"], f["phi_e"] = [(1.0, 1.0), (1.5, 0.5), (0.5, 1.5)][int(rng.integers(3))]
+        return f, _AREA_M
+    return _broad(rng, n, m), _AREA_M
+
+
+def _per_slot(rng, cls: str, f: dict, n: int, m: int):
+    """Tasks redrawn every slot (docs/design.md §9): (T, N) task fields and (T, N, M) gains."""
+    t_ = int(rng.integers(2, 4))
+    f["data_bits"] = rng.uniform(50, 1000, (t_, n)) * _KB
+    if cls == "per-slot":
+        f["cpu_cycles"] = rng.uniform(0.2e9, 2e9, (t_, n))
+    else:  # identical within each slot, different across slots
+        f["cpu_cycles"] = np.repeat(rng.uniform(0.2e9, 2e9, (t_, 1)), n, axis=1)
+    return f, _gains(rng, n, m, samples=t_)
+
+
 def make_instance(
     seed: int,
     index: int,
@@ -201,69 +299,20 @@ def make_instance(
     if cls not in CLASSES:
         raise ValueError(f"unknown instance class {cls!r}; known: {', '.join(CLASSES)}")
     n, m = _size(rng, min_n, max_n, max_m, small_fraction, brute_force_cap)
+    f, area = _fields(rng, cls, n, m)
+    if cls.startswith("per-slot"):  # solved as one batch, like the solve_optimum stage
+        f, gains = _per_slot(rng, cls, f, n, m)
+        return Instance(cls, int(seed), int(index), gains, SystemParams(**f))
     far: tuple[int, ...] = ()
-    area = _AREA_M
-    if cls == "wide":
-        f = _wide(rng, n, m)
-        area = float(_loguniform(rng, 10.0, 500.0))
-    elif cls in ("paper", "dc-only"):
-        f = dict(
-            data_bits=rng.uniform(50, 1000, n) * _KB,
-            cpu_cycles=rng.uniform(0.2e9, 2e9, n),
-            mec_cpu_hz=float(rng.choice([10e9, 15e9])),
-        )
-        if cls == "paper":
-            f["phi_t"], f["phi_e"] = [(1.0, 1.0), (1.5, 0.5), (0.5, 1.5)][int(rng.integers(3))]
-    else:
-        f = _broad(rng, n, m)
-    if cls.startswith("per-slot"):  # tasks redrawn every slot (docs/design.md §9), solved as one batch
-        t_ = int(rng.integers(2, 4))
-        f["data_bits"] = rng.uniform(50, 1000, (t_, n)) * _KB
-        if cls == "per-slot":
-            f["cpu_cycles"] = rng.uniform(0.2e9, 2e9, (t_, n))
-        else:  # identical within each slot, different across slots
-            f["cpu_cycles"] = np.repeat(rng.uniform(0.2e9, 2e9, (t_, 1)), n, axis=1)
-        return Instance(cls, int(seed), int(index), _gains(rng, n, m, samples=t_), SystemParams(**f))
-    if cls == "useless-server":
+    if cls == "useless-server":  # a tiny capacity, or far outside the area
         j = int(rng.integers(m))
         if rng.random() < 0.5:
             f["mec_cpu_hz"][j] = _loguniform(rng, 1e6, 1e8)
         else:
             far = (j,)
     gains = _gains(rng, n, m, area=area, far=far)
-    if cls == "dup-iotds" and n > 1:  # exact copies of some IoTDs (gains row and every field)
-        src = rng.integers(0, n, size=n)
-        copy = rng.random(n) < 0.5
-        src = np.where(copy, src, np.arange(n))
-        gains = gains[src]
-        for k in ("data_bits", "cpu_cycles", "local_cpu_hz"):
-            f[k] = f[k][src]
-    elif cls == "dup-servers" and m > 1:
-        src = np.where(rng.random(m) < 0.5, rng.integers(0, m, size=m), np.arange(m))
-        gains = gains[:, src]
-        f["mec_cpu_hz"] = f["mec_cpu_hz"][src]
-    elif cls == "equal-costs":  # every server the same to every IoTD; groups of equal tasks
-        gains = np.repeat(gains[:, :1], m, axis=1)
-        f["mec_cpu_hz"] = np.full(m, f["mec_cpu_hz"][0])
-        groups = rng.integers(0, max(1, n // 3), size=n)
-        for k in ("data_bits", "cpu_cycles", "local_cpu_hz"):
-            f[k] = f[k][groups]
-        gains = gains[groups]
-    elif cls == "all-local":
-        gains = gains * 1e-4
-        f["data_bits"] = f["data_bits"] * 10.0
-    elif cls == "all-offload":
-        f["local_cpu_hz"] = rng.uniform(0.05e9, 0.15e9, n)
-        f["mec_cpu_hz"] = rng.uniform(60e9, 120e9, m)
-        gains = gains * 10.0
-    elif cls == "identical":
-        f["cpu_cycles"] = float(f["cpu_cycles"][0]) if rng.random() < 0.5 else 1e9
-    elif cls == "same-f":
-        f["mec_cpu_hz"] = float(f["mec_cpu_hz"][0])
-    elif cls == "same-phi":
-        f["phi_t"] = f["phi_e"] = 1.0
-    elif cls == "near-tie":
-        f = _near_tie(rng, f, gains)
+    if cls in _AFTER_GAINS:
+        f, gains = _AFTER_GAINS[cls](rng, f, gains, n, m)
     return Instance(cls, int(seed), int(index), gains, SystemParams(**f))
 
 

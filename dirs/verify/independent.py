@@ -409,6 +409,146 @@ def _groups(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return rank[np.asarray(inverse).ravel()], counts[order]
 
 
+class _TangentModel:
+    """The MILP of :func:`solve_milp`: integer counts z_gk (group g, option k; local k = 0) and one y_j
+    per server, in scaled units (objective ~ ``_MILP_SCALE``, loads in units of the mean √C)."""
+
+    def __init__(self, problem: Problem, best_a: np.ndarray, best_u: float, fix: bool):
+        from scipy.sparse import coo_matrix
+
+        self.problem = problem
+        n, m = problem.n, problem.m
+        self.member, self.counts = _groups(problem)
+        g_ = self.g = len(self.counts)
+        self.rep = np.array([np.flatnonzero(self.member == g)[0] for g in range(g_)])  # one IoTD per group
+        # costs relative to each IoTD's cheapest option: HiGHS's objective lies in [0, f] and its
+        # tolerances stay relative to f
+        cheapest = problem.options.min(1)
+        self.const = float(cheapest.sum())
+        self.scale = _MILP_SCALE / max(abs(best_u), 1e-300)
+        self.s_bar = float(problem.root.mean())
+        self.sr = problem.root[self.rep] / self.s_bar
+        self.wr = self.scale * problem.weight * self.s_bar**2  # y_j ≥ wr_j (2 t L − t²)
+        k1 = self.k1 = m + 1
+        nx = self.nx = g_ * k1
+        self.cvec = np.concatenate(
+            [self.scale * (problem.options[self.rep] - cheapest[self.rep, None]).ravel(), np.ones(m)]
+        )
+        self.integrality = np.concatenate([np.ones(nx), np.zeros(m)])
+        self.lb_vars = np.zeros(nx + m)
+        self.ub_vars = np.concatenate([np.repeat(self.counts.astype(np.float64), k1), np.full(m, np.inf)])
+        rows, cols = np.repeat(np.arange(g_), k1), np.arange(nx)
+        self.assign = coo_matrix((np.ones(nx), (rows, cols)), shape=(g_, nx + m)).tocsr()
+        if fix:
+            each = fixable(problem, best_u)
+            each[np.arange(n), best_a] = True  # the incumbent's options pass anyway (r ≤ f − q); kept safe
+            allowed = np.zeros((g_, k1), dtype=bool)
+            np.logical_or.at(allowed, self.member, each)  # identical IoTDs have identical rows
+            self.ub_vars[:nx] = np.where(allowed.ravel(), self.ub_vars[:nx], 0.0)
+        self.sym = self._symmetry_rows()
+        self.points = self._initial_points(best_a)
+
+    def _symmetry_rows(self):
+        """Rows ``A z ≥ 0``: identical servers (equal weight and cost column) in non-increasing load order."""
+        from scipy.sparse import coo_matrix
+
+        p, g_, k1 = self.problem, self.g, self.k1
+        pairs = []
+        for j in range(p.m):
+            for k in range(j + 1, p.m):
+                if p.weight[j] == p.weight[k] and np.array_equal(p.tx[:, j], p.tx[:, k]):
+                    pairs.append((j, k))
+                    break  # a chain: j ≥ its next identical server, which chains on
+        if not pairs:
+            return None
+        r = np.repeat(np.arange(len(pairs)), 2 * g_)
+        c = np.concatenate([np.concatenate([np.arange(g_) * k1 + j + 1, np.arange(g_) * k1 + k + 1]) for j, k in pairs])
+        v = np.tile(np.concatenate([self.sr, -self.sr]), len(pairs))
+        return coo_matrix((v, (r, c)), shape=(len(pairs), self.nx + p.m)).tocsr()
+
+    def loads(self, decision) -> np.ndarray:
+        return self.problem.loads(decision) / self.s_bar
+
+    def _initial_points(self, best_a) -> list[set[float]]:
+        total = float((self.sr * self.counts).sum())
+        inc = self.loads(best_a)
+        points = []
+        for j in range(self.problem.m):
+            pts = {0.0, total} | {float(v) for v in np.linspace(0.0, total, 9)}
+            pts |= {
+                float(inc[j] * (1 + d)) for d in (0.0, -0.005, 0.005, -0.02, 0.02, -0.05, 0.05, -0.15, 0.15, -0.4, 0.4)
+            }
+            points.append({p for p in pts if p >= 0})
+        return points
+
+    def cut_rows(self, pairs):
+        """Rows y_j − 2 wr_j t Σ_g sr_g z_gj ≥ −wr_j t² of the tangent points ``pairs`` = [(j, t)]."""
+        from scipy.sparse import coo_matrix
+
+        g_, k1, nx = self.g, self.k1, self.nx
+        rows = np.repeat(np.arange(len(pairs)), g_ + 1)
+        cols = np.concatenate([np.concatenate([np.arange(g_) * k1 + j + 1, [nx + j]]) for j, _ in pairs])
+        vals = np.concatenate([np.concatenate([-2 * self.wr[j] * t * self.sr, [1.0]]) for j, t in pairs])
+        rhs = np.array([-self.wr[j] * t * t for j, t in pairs])
+        return coo_matrix((vals, (rows, cols)), shape=(len(pairs), nx + self.problem.m)).tocsr(), rhs
+
+    def decision_of(self, z) -> np.ndarray:
+        """The decision of a solution's counts (members of a group take its options in index order)."""
+        z = np.maximum(np.rint(np.asarray(z[: self.nx]).reshape(self.g, self.k1)), 0).astype(np.int64)
+        a = np.zeros(self.problem.n, dtype=np.int64)
+        for g in range(self.g):
+            idx = np.flatnonzero(self.member == g)
+            opts = np.repeat(np.arange(1, self.k1), z[g, 1:])[: len(idx)]
+            a[idx[: len(opts)]] = opts
+        return a
+
+    def solve(self, mat, rhs, left: float, gap: float):
+        """One HiGHS solve (again without presolve after a HiGHS "solve error")."""
+        from scipy.optimize import LinearConstraint, milp
+
+        t0 = time.perf_counter()
+        cnt = self.counts.astype(np.float64)
+        cons = [LinearConstraint(self.assign, cnt, cnt), LinearConstraint(mat, rhs, np.inf)]
+        if self.sym is not None:
+            cons.append(LinearConstraint(self.sym, 0.0, np.inf))
+        for presolve in (True, False):
+            with _quiet_stdout():  # HiGHS's MIP solver prints debug lines on fd 1
+                res = milp(
+                    self.cvec,
+                    integrality=self.integrality,
+                    bounds=(self.lb_vars, self.ub_vars),
+                    constraints=cons,
+                    options={
+                        "mip_rel_gap": gap,
+                        "time_limit": max(left - (time.perf_counter() - t0), 0.01),
+                        "presolve": presolve,
+                    },
+                )
+            if res.status in (0, 1):  # optimal, or a time / node limit
+                break
+        return res
+
+    def bound(self, dual: float) -> tuple[float, float]:
+        """(raw, safe) lower bounds on f from a dual bound of the scaled model (module docstring)."""
+        margin = DUAL_FEAS_TOL * self.problem.n * self.k1 + REL_SAFETY * abs(dual)
+        return self.const + dual / self.scale, self.const + (dual - margin) / self.scale
+
+    def new_points(self, decisions) -> tuple[list[tuple[int, float]], list[bool]]:
+        """Tangent points to add at the loads of ``decisions`` (where the model is not exact), and per
+        decision whether the model was exact at it."""
+        new, exact = [], []
+        for dec in decisions:
+            load, ok = self.loads(dec), True
+            for j in range(self.problem.m):
+                t_near = min(self.points[j], key=lambda t: abs(t - load[j]))
+                if self.wr[j] * (load[j] - t_near) ** 2 > 1e-13 * _MILP_SCALE:
+                    ok = False
+                    self.points[j].add(float(load[j]))
+                    new.append((j, float(load[j])))
+            exact.append(ok)
+        return new, exact
+
+
 def solve_milp(
     problem: Problem,
     *,
@@ -423,154 +563,50 @@ def solve_milp(
     ``fix``: drop the options no decision as good as the incumbent can use (:func:`fixable`); the
     incumbent stays feasible, so the optimum and the bound are unchanged (for large instances).
 
-    Identical IoTDs (equal cost row and √C) are one integer variable per server (how many of them go
+    Identical IoTDs (equal cost row and √C) are one integer variable per option (how many of them go
     there), which removes their symmetry; identical servers (equal weight and cost column) carry
     non-increasing loads in index order (sorting an optimal decision's identical servers by load keeps
     its cost, so the optimum and every bound of the model are unchanged).
     """
-    from scipy.optimize import LinearConstraint, milp
-    from scipy.sparse import coo_matrix, vstack
+    from scipy.sparse import vstack
 
     t0 = time.perf_counter()
-    n, m = problem.n, problem.m
     best_a, best_u = heuristic(problem)
     if start is not None:
         cand = improve(problem, np.asarray(start, dtype=np.int64))
         if cand[1] < best_u:
             best_a, best_u = cand
-    member, counts = _groups(problem)
-    g_ = len(counts)
-    rep = np.array([np.flatnonzero(member == g)[0] for g in range(g_)])  # one IoTD per group
-    # z[g, k]: how many IoTDs of group g take option k (0 local); costs relative to each IoTD's
-    # cheapest option, so HiGHS's objective lies in [0, f] and its tolerances stay relative to f
-    cheapest = problem.options.min(1)
-    const = float(cheapest.sum())
-    scale = _MILP_SCALE / max(abs(best_u), 1e-300)
-    s_bar = float(problem.root.mean())
-    sr = problem.root[rep] / s_bar  # loads in units of the mean √C
-    wr = scale * problem.weight * s_bar**2  # y_j ≥ wr_j (2 t L − t²), scaled objective units
-    k1 = m + 1
-    nx = g_ * k1
-    cvec = np.concatenate([scale * (problem.options[rep] - cheapest[rep, None]).ravel(), np.ones(m)])
-    integrality = np.concatenate([np.ones(nx), np.zeros(m)])
-    lb_vars = np.zeros(nx + m)
-    ub_vars = np.concatenate([np.repeat(counts.astype(np.float64), k1), np.full(m, np.inf)])
-    assign = coo_matrix((np.ones(nx), (np.repeat(np.arange(g_), k1), np.arange(nx))), shape=(g_, nx + m)).tocsr()
-    if fix:
-        each = fixable(problem, best_u)
-        each[np.arange(n), best_a] = True  # the incumbent's options pass anyway (r ≤ f − q); kept safe
-        allowed = np.zeros((g_, k1), dtype=bool)
-        np.logical_or.at(allowed, member, each)  # identical IoTDs have identical rows
-        ub_vars[:nx] = np.where(allowed.ravel(), ub_vars[:nx], 0.0)
-    sym_rows = []
-    for j in range(m):
-        for k in range(j + 1, m):
-            if problem.weight[j] == problem.weight[k] and np.array_equal(problem.tx[:, j], problem.tx[:, k]):
-                sym_rows.append((j, k))
-                break  # a chain: j ≥ its next identical server, which chains on
-    sym = None
-    if sym_rows:
-        r = np.repeat(np.arange(len(sym_rows)), 2 * g_)
-        c = np.concatenate(
-            [np.concatenate([np.arange(g_) * k1 + j + 1, np.arange(g_) * k1 + k + 1]) for j, k in sym_rows]
-        )
-        v = np.tile(np.concatenate([sr, -sr]), len(sym_rows))
-        sym = coo_matrix((v, (r, c)), shape=(len(sym_rows), nx + m)).tocsr()
-
-    def loads_of(dec):
-        return problem.loads(dec) / s_bar
-
-    def decision_of(z):
-        z = np.maximum(np.rint(np.asarray(z).reshape(g_, k1)), 0).astype(np.int64)
-        a = np.zeros(n, dtype=np.int64)
-        for g in range(g_):
-            idx = np.flatnonzero(member == g)
-            opts = np.repeat(np.arange(1, k1), z[g, 1:])[: len(idx)]
-            a[idx[: len(opts)]] = opts
-        return a
-
-    total = float((sr * counts).sum())
-    points: list[set[float]] = []
-    inc = loads_of(best_a)
-    for j in range(m):
-        pts = {0.0, total} | {float(v) for v in np.linspace(0.0, total, 9)}
-        pts |= {float(inc[j] * (1 + d)) for d in (0.0, -0.005, 0.005, -0.02, 0.02, -0.05, 0.05, -0.15, 0.15, -0.4, 0.4)}
-        points.append({p for p in pts if p >= 0})
-
-    def cut_rows(pairs):
-        rows = np.repeat(np.arange(len(pairs)), g_ + 1)
-        cols = np.concatenate([np.concatenate([np.arange(g_) * k1 + j + 1, [nx + j]]) for j, _ in pairs])
-        vals = np.concatenate([np.concatenate([-2 * wr[j] * t * sr, [1.0]]) for j, t in pairs])
-        rhs = np.array([-wr[j] * t * t for j, t in pairs])
-        return coo_matrix((vals, (rows, cols)), shape=(len(pairs), nx + m)).tocsr(), rhs
-
-    mat, rhs = cut_rows([(j, t) for j in range(m) for t in sorted(points[j])])
-    lower = -math.inf
-    raw = -math.inf
-    rounds = 0
-    converged = False
-    while rounds < max_rounds:
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left <= 0.05:
-            break
+    model = _TangentModel(problem, best_a, best_u, fix)
+    mat, rhs = model.cut_rows([(j, t) for j in range(problem.m) for t in sorted(model.points[j])])
+    lower, raw, rounds, converged = -math.inf, -math.inf, 0, False
+    while rounds < max_rounds and time_limit_s - (time.perf_counter() - t0) > 0.05:
         rounds += 1
-        cnt = counts.astype(np.float64)
-        cons = [LinearConstraint(assign, cnt, cnt), LinearConstraint(mat, rhs, np.inf)]
-        if sym is not None:
-            cons.append(LinearConstraint(sym, 0.0, np.inf))
-        for presolve in (True, False):  # HiGHS occasionally fails ("solve error"): once more without presolve
-            with _quiet_stdout():  # HiGHS's MIP solver prints debug lines on fd 1
-                res = milp(
-                    cvec,
-                    integrality=integrality,
-                    bounds=(lb_vars, ub_vars),
-                    constraints=cons,
-                    options={"mip_rel_gap": min(gap, 1e-6) / 10, "time_limit": left, "presolve": presolve},
-                )
-            if res.status in (0, 1):  # optimal, or a time / node limit
-                break
-            left = time_limit_s - (time.perf_counter() - t0)
+        res = model.solve(mat, rhs, time_limit_s - (time.perf_counter() - t0), min(gap, 1e-6) / 10)
         dual = getattr(res, "mip_dual_bound", None)
         if dual is not None and np.isfinite(dual):
-            margin = DUAL_FEAS_TOL * n * k1 + REL_SAFETY * abs(dual)
-            b_raw = const + dual / scale
-            b_safe = const + (dual - margin) / scale
+            b_raw, b_safe = model.bound(float(dual))
             if b_safe > lower:  # every round's model is a relaxation of f: the best one stands
                 lower, raw = b_safe, b_raw
         if res.x is None:
             break
-        a = decision_of(res.x[:nx])
+        a = model.decision_of(res.x)
         cand = improve(problem, a)
         if cand[1] < best_u:
             best_a, best_u = cand
-        new = []
-        exact_here = True  # the model is exact at HiGHS's solution: its optimum is f's
-        for k, dec in enumerate((a, best_a)):
-            load = loads_of(dec)
-            for j in range(m):
-                t_near = min(points[j], key=lambda t: abs(t - load[j]))
-                if wr[j] * (load[j] - t_near) ** 2 > 1e-13 * _MILP_SCALE:
-                    exact_here &= k == 1
-                    points[j].add(float(load[j]))
-                    new.append((j, float(load[j])))
-        if best_u - lower <= gap * abs(best_u) or (res.status == 0 and exact_here):
+        new, exact = model.new_points((a, best_a))
+        # exact at HiGHS's own solution: the model's optimum is f's
+        if best_u - lower <= gap * abs(best_u) or (res.status == 0 and exact[0]):
             converged = True
             break
         if not new:  # HiGHS stopped (time, nodes) with nothing to add
             break
-        more, more_rhs = cut_rows(new)
-        mat = vstack([mat, more]).tocsr()
-        rhs = np.concatenate([rhs, more_rhs])
+        more, more_rhs = model.cut_rows(new)
+        mat, rhs = vstack([mat, more]).tocsr(), np.concatenate([rhs, more_rhs])
     lower = min(lower, best_u)
+    raw = float(min(raw, best_u)) if np.isfinite(raw) else math.nan
+    seconds = time.perf_counter() - t0
     return Solution(
-        np.asarray(best_a, dtype=np.int64),
-        float(best_u),
-        float(lower),
-        "milp",
-        bool(converged),
-        time.perf_counter() - t0,
-        float(min(raw, best_u)) if np.isfinite(raw) else math.nan,
-        rounds,
+        np.asarray(best_a, dtype=np.int64), float(best_u), float(lower), "milp", converged, seconds, raw, rounds
     )
 
 
